@@ -1,0 +1,48 @@
+/**
+ * The shape every span source delivers: batches of valid spans plus the records that were not,
+ * so that nothing read is silently dropped.
+ */
+import type { LlmSpan } from '../model/index.js';
+
+/**
+ * A record a source could not turn into a valid span, kept with the reason so it can be written
+ * to a dead-letter path instead of being lost.
+ *
+ * `reason` names the field and the problem but never the value of a text field, so it is safe to
+ * log. `payload` (and `key`) are the raw bytes as received and may contain prompt, output or user
+ * text: store them, never log them.
+ */
+export interface DeadLetter {
+  /** Why the record was rejected, e.g. `durationMs: must be a finite number ≥ 0, got -3`. */
+  reason: string;
+  /** The field at fault when validation named one (`details.field` of the error), else absent. */
+  field?: string;
+  /** Where the record came from: the Kafka topic, the file path, or the memory source's name. */
+  source: string;
+  /** Kafka partition, for records from Kafka. */
+  partition?: number;
+  /** Kafka offset (a decimal string, as kafkajs gives it), for records from Kafka. */
+  offset?: string;
+  /**
+   * 1-based position within the source: the line number in a JSONL file, the record number in
+   * an Avro file, the element number within one `push` to a memory source.
+   */
+  position?: number;
+  /** The record's raw bytes: the Kafka message value, the JSONL line, the re-encoded Avro record. */
+  payload?: Buffer;
+  /** The Kafka message key, when there was one. */
+  key?: Buffer;
+}
+
+/**
+ * One delivery from a source: the spans that passed validation, in source order, and the records
+ * that did not. Either list may be empty, never both.
+ */
+export interface SpanBatch {
+  /** Where the batch came from: the Kafka topic, the file path, or the memory source's name. */
+  source: string;
+  /** The valid spans, in the order the source holds them. */
+  spans: LlmSpan[];
+  /** The rejected records, in the order the source holds them. */
+  deadLetters: DeadLetter[];
+}
