@@ -1,0 +1,14 @@
+export { parseDuration, tryParseDuration, formatDuration } from './duration.js';
+export type { DurationResult, DurationUnit } from './duration.js';
+export { parseRulesYaml, parseRules, loadRulesFile, RULE_KEYS } from './rule-definition.js';
+export type { RuleDefinition, RuleParseContext, SignalCatalogue, SignalCatalogueEntry } from './rule-definition.js';
+export type { RuleIssue } from './rule-issue.js';
+export { ruleViews, ruleViewOf, viewIdOf } from './rule-views.js';
+export type { SignalViewSpec } from './rule-views.js';
+export { alertIdOf } from './alert-id.js';
+export { RuleStateMachine } from './rule-state-machine.js';
+export type { RuleState, RuleGroupState } from './rule-state-machine.js';
+export { RuleSet, DEFAULT_ALERT_HISTORY } from './rule-set.js';
+export type { RuleSetOptions, RuleSetState } from './rule-set.js';
+export { evaluateRules } from './evaluate-rules.js';
+export type { SnapshotEvaluator } from './evaluate-rules.js';
