@@ -1,0 +1,65 @@
+import type { AlertEvent, Dimension, GroupLabels } from '../model/index.js';
+
+/** A percentile question the query API asks the engine. */
+export interface PercentileQuery {
+  metric: 'latency' | 'ttft';
+  windowMs: number;
+  groupBy: readonly Dimension[];
+  filter: GroupLabels;
+  /** Quantiles in (0, 1). */
+  quantiles: readonly number[];
+}
+
+/** One group of a {@link PercentileAnswer}. */
+export interface PercentileGroup {
+  key: string;
+  labels: GroupLabels;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Quantile name (`p50`, `p99.9`) to value, ms. */
+  quantiles: Record<string, number>;
+}
+
+/** The engine's answer to a {@link PercentileQuery}. */
+export interface PercentileAnswer {
+  metric: 'latency' | 'ttft';
+  unit: 'ms';
+  window: { start: number; end: number; ms: number };
+  groupBy: readonly Dimension[];
+  filter: GroupLabels;
+  groups: PercentileGroup[];
+}
+
+/** Engine counters the status route reports. */
+export interface EngineStatus {
+  eventsIn: number;
+  lateEvents: number;
+  deadLetters: number;
+  alertsEmitted: number;
+  /** Largest event time seen, epoch ms, or null before the first event. */
+  maxEventTime: number | null;
+  /** Exclusive end of the last closed sub-window, epoch ms, or null. */
+  watermark: number | null;
+}
+
+/** Whether the process can serve: connected and assigned partitions, or its file loaded. */
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+/** What the query API needs from the engine; the engine and the runners implement it. */
+export interface QueryBackend {
+  percentiles(query: PercentileQuery): PercentileAnswer;
+  alerts(state: 'firing' | 'all', limit: number): AlertEvent[];
+  status(): EngineStatus;
+  readiness(): Readiness;
+  /** Longest window a query may ask for, ms. */
+  readonly retentionMs: number;
+  /** Window used when a query names none, ms. */
+  readonly defaultWindowMs: number;
+  /** Sub-window length; query windows must be multiples of it, ms. */
+  readonly slideMs: number;
+}

@@ -1,0 +1,211 @@
+import { Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  EventTimeWatermark,
+  PercentileWindowStore,
+  slidingPercentiles,
+} from '../../operators/index.js';
+import type { PercentileAnswer, PercentileQuery, QueryBackend, EngineStatus, Readiness } from '../api/query-backend.js';
+import { quantileName } from '../api/quantile-name.js';
+import { VigilError } from '../errors.js';
+import type { AlertEvent, LlmSpan } from '../model/index.js';
+import { RuleSet, evaluateRules, type RuleDefinition } from '../rules/index.js';
+import type { DeadLetter, SpanBatch } from '../sources/span-source.js';
+
+/** Options of a {@link VigilEngine}. */
+export interface VigilEngineOptions {
+  /** Sub-window length: windows slide by this much, ms. */
+  slideMs: number;
+  /** Window a query uses when it names none, ms. */
+  windowMs: number;
+  /** Longest window a rule or query may use, ms. */
+  retentionMs: number;
+  /** Events older than the newest event time minus this are counted as late, ms. */
+  allowedLatenessMs: number;
+  /** Alert rules, already validated. */
+  rules: readonly RuleDefinition[];
+  /**
+   * On a quiet stream, advance event time with the scheduler's clock after this long without
+   * events, so windows keep closing and alerts can resolve. Unset: event time only moves with events.
+   */
+  idleAdvanceAfterMs?: number;
+  /** Scheduler for the idle advance (tests pass a virtual one). */
+  scheduler?: SchedulerLike;
+  /** t-digest compression of every window digest. */
+  compression?: number;
+  /** Bound of the recent-alert history answered by `/v1/alerts?state=all`. */
+  alertHistory?: number;
+}
+
+/**
+ * The embeddable engine: spans in, alerts out, with the query API's answers over its window state.
+ * It wires the sliding-window percentile operator to the rule evaluator through RxJS; everything it
+ * does per event is synchronous, so a caller that pushes a batch and then drains the alerts knows
+ * exactly which alerts the batch caused (the Kafka runner commits offsets only after those are
+ * acknowledged). Sources and sinks live outside: see `runKafka`, `replayFile` and `runDemo`.
+ */
+export class VigilEngine implements QueryBackend {
+  readonly slideMs: number;
+  readonly retentionMs: number;
+  readonly defaultWindowMs: number;
+  /** Every alert as it is emitted, including those an idle advance causes between batches. */
+  readonly alerts$: Observable<AlertEvent>;
+  /** Every dead letter the engine was handed, so runners can store them. */
+  readonly deadLetters$: Observable<DeadLetter>;
+
+  private readonly store: PercentileWindowStore;
+  private readonly watermark: EventTimeWatermark;
+  private readonly ruleSet: RuleSet;
+  private readonly input = new Subject<LlmSpan>();
+  private readonly alertsOut = new Subject<AlertEvent>();
+  private readonly deadLettersOut = new Subject<DeadLetter>();
+  private readonly subscription: Subscription;
+  private pending: AlertEvent[] = [];
+  private failure: unknown = null;
+  private completed = false;
+  private eventsIn = 0;
+  private deadLetterCount = 0;
+  private alertsEmitted = 0;
+  private readinessProbe: () => Readiness = () => ({ ready: true, reason: 'embedded' });
+
+  constructor(options: VigilEngineOptions) {
+    this.slideMs = options.slideMs;
+    this.retentionMs = options.retentionMs;
+    this.defaultWindowMs = options.windowMs;
+    this.store = new PercentileWindowStore({ slideMs: options.slideMs, retentionMs: options.retentionMs, compression: options.compression });
+    this.watermark = new EventTimeWatermark({ slideMs: options.slideMs, allowedLatenessMs: options.allowedLatenessMs, retentionMs: options.retentionMs });
+    this.ruleSet = new RuleSet(options.rules, { historySize: options.alertHistory ?? 1000 });
+    this.alerts$ = this.alertsOut.asObservable();
+    this.deadLetters$ = this.deadLettersOut.asObservable();
+    const idle =
+      options.idleAdvanceAfterMs !== undefined && options.idleAdvanceAfterMs > 0
+        ? { afterMs: options.idleAdvanceAfterMs, scheduler: options.scheduler }
+        : undefined;
+    this.subscription = this.input
+      .pipe(slidingPercentiles({ store: this.store, watermark: this.watermark, views: this.ruleSet.views, idle }), evaluateRules(this.ruleSet))
+      .subscribe({
+        next: (alert) => {
+          this.alertsEmitted++;
+          this.pending.push(alert);
+          this.alertsOut.next(alert);
+        },
+        error: (err: unknown) => {
+          this.failure = err;
+          this.alertsOut.error(err);
+        },
+        complete: () => this.alertsOut.complete(),
+      });
+  }
+
+  /**
+   * Pushes one batch through the pipeline and returns the alerts it caused (plus any an idle advance
+   * caused since the last call), in emission order. Dead letters are counted and handed on.
+   */
+  process(batch: SpanBatch): AlertEvent[] {
+    this.assertUsable();
+    for (const dl of batch.deadLetters) {
+      this.deadLetterCount++;
+      this.deadLettersOut.next(dl);
+    }
+    const spans = batch.spans;
+    for (let i = 0; i < spans.length; i++) this.input.next(spans[i]);
+    this.eventsIn += spans.length;
+    this.assertHealthy();
+    return this.drainAlerts();
+  }
+
+  /** Alerts emitted since the last drain, in order; the engine forgets them. */
+  drainAlerts(): AlertEvent[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  /**
+   * Declares the end of input: closes the windows up to the last event's time (no later events can
+   * come) and returns the alerts that causes. Queries still answer afterwards.
+   */
+  complete(): AlertEvent[] {
+    if (!this.completed) {
+      this.completed = true;
+      this.input.complete();
+    }
+    this.assertHealthy();
+    return this.drainAlerts();
+  }
+
+  /** Installs the readiness probe the runner knows best (partitions assigned, file loaded…). */
+  setReadiness(probe: () => Readiness): void {
+    this.readinessProbe = probe;
+  }
+
+  /** Stops the pipeline and its timers. */
+  close(): void {
+    this.subscription.unsubscribe();
+    this.deadLettersOut.complete();
+  }
+
+  percentiles(query: PercentileQuery): PercentileAnswer {
+    const end = this.queryEnd();
+    const result = this.store.query({
+      metric: query.metric,
+      windowMs: query.windowMs,
+      end,
+      groupBy: query.groupBy,
+      filter: query.filter,
+      quantiles: query.quantiles,
+    });
+    const names = query.quantiles.map(quantileName);
+    return {
+      metric: query.metric,
+      unit: 'ms',
+      window: { start: result.windowStart, end: result.windowEnd, ms: query.windowMs },
+      groupBy: query.groupBy,
+      filter: query.filter,
+      groups: result.groups.map((g) => {
+        const quantiles: Record<string, number> = {};
+        for (let i = 0; i < names.length; i++) quantiles[names[i]] = g.quantiles[i];
+        return { key: g.key, labels: g.labels, count: g.count, min: g.min, max: g.max, mean: g.mean, quantiles };
+      }),
+    };
+  }
+
+  alerts(state: 'firing' | 'all', limit: number): AlertEvent[] {
+    const list = state === 'firing' ? this.ruleSet.firing() : this.ruleSet.recent(limit);
+    return list.slice(-limit);
+  }
+
+  status(): EngineStatus {
+    const maxEventTime = this.watermark.maxEventTime;
+    return {
+      eventsIn: this.eventsIn,
+      lateEvents: this.watermark.lateCount,
+      deadLetters: this.deadLetterCount,
+      alertsEmitted: this.alertsEmitted,
+      maxEventTime: Number.isFinite(maxEventTime) ? maxEventTime : null,
+      watermark: Number.isFinite(this.watermark.lastClosedBoundary) ? this.watermark.lastClosedBoundary : null,
+    };
+  }
+
+  readiness(): Readiness {
+    return this.readinessProbe();
+  }
+
+  // Queries answer as of the newest event: the window ends with the sub-window holding it.
+  private queryEnd(): number {
+    const t = this.watermark.maxEventTime;
+    if (!Number.isFinite(t)) return this.slideMs;
+    return Math.floor(t / this.slideMs) * this.slideMs + this.slideMs;
+  }
+
+  private assertHealthy(): void {
+    if (this.failure !== null) {
+      const message = this.failure instanceof Error ? this.failure.message : 'non-Error value thrown';
+      throw new VigilError('VIGIL_CALLBACK_FAILED', `the engine pipeline failed: ${message}`, { cause: this.failure });
+    }
+  }
+
+  private assertUsable(): void {
+    this.assertHealthy();
+    if (this.completed) throw new VigilError('VIGIL_STOPPED', 'the engine was completed; create a new one to process more input');
+  }
+}
