@@ -39,4 +39,16 @@ export interface SignalView {
   windowMs: number;
   filter: GroupLabels;
   stats: readonly string[];
+  /**
+   * Compare each stat with its value over the baseline window that ends where this view's window
+   * starts: `difference` (current − baseline), `ratio` (current / baseline) or `relative`
+   * ((current − baseline) / baseline). The `psi` stat of a distribution needs a baseline.
+   */
+  baseline?: BaselineSpec;
+}
+
+/** How a view compares its window with the window before it. */
+export interface BaselineSpec {
+  windowMs: number;
+  compare: 'difference' | 'ratio' | 'relative';
 }

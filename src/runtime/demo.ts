@@ -58,7 +58,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   out.write(
     `vigil demo: synthetic LLM traffic at ${options.requestsPerSecond} requests/s of event time, ${options.fast ? 'as fast as possible' : `${options.speed}x real time`}\n` +
-      `planted incidents: ${DEFAULT_INCIDENTS.map((i) => `${i.name} (+${i.fromMs / 60_000}m to +${i.toMs / 60_000}m)`).join('; ')}\n\n`,
+      `planted incidents (event time after start):\n${DEFAULT_INCIDENTS.map((i) => `  +${i.fromMs / 60_000}m${Number.isFinite(i.toMs) ? ` to +${i.toMs / 60_000}m` : ' on'}: ${i.name}`).join('\n')}\n\n`,
   );
 
   const emit = (batch: AlertEvent[]): void => {

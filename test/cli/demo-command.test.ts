@@ -18,15 +18,15 @@ describe('vigil demo', () => {
     assert.equal(res.code, 0, res.stderr);
     const alerts = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AlertEvent);
     const start = Date.parse(START);
-    for (const incident of DEFAULT_INCIDENTS) {
-      const rule = incident.metric === 'latency' ? 'model-p99-latency' : 'model-p95-ttft';
-      const mine = alerts.filter((a) => a.ruleName === rule && a.groupKey === `model=${incident.model}`);
+    for (const incident of DEFAULT_INCIDENTS.filter((i) => i.kind === 'latency' || i.kind === 'ttft')) {
+      const rule = incident.rule;
+      const mine = alerts.filter((a) => a.ruleName === rule && a.groupKey === incident.groupKey);
       assert.deepEqual(mine.map((a) => a.state), ['FIRING', 'RESOLVED'], `${incident.name}: ${JSON.stringify(mine)}`);
       const firedAfter = mine[0].windowEnd - (start + incident.fromMs);
       assert.ok(firedAfter > 0 && firedAfter <= WINDOW_MS, `${incident.name} fired ${firedAfter} ms after it began`);
       assert.ok(mine[1].windowEnd > start + incident.toMs, `${incident.name} resolved before it ended`);
       assert.equal(mine[0].alertId, mine[1].alertId);
-      const others = alerts.filter((a) => a.ruleName === rule && a.groupKey !== `model=${incident.model}`);
+      const others = alerts.filter((a) => a.ruleName === rule && a.groupKey !== incident.groupKey);
       assert.deepEqual(others, [], `false alarms for ${rule}`);
     }
     assert.match(res.stdout, /FIRING/);

@@ -35,15 +35,15 @@ describe('TrafficGenerator', () => {
 
   it('the planted incidents slow down only their own model and metric, only while they last', () => {
     const spans = new TrafficGenerator({ seed: 5, startTime: START }).spansUntil(START + 10 * 60_000);
-    const lat = DEFAULT_INCIDENTS.find((i) => i.metric === 'latency')!;
-    const ttft = DEFAULT_INCIDENTS.find((i) => i.metric === 'ttft')!;
+    const lat = DEFAULT_INCIDENTS.find((i) => i.kind === 'latency')!;
+    const ttft = DEFAULT_INCIDENTS.find((i) => i.kind === 'ttft')!;
     const during = (s: { startTime: number }, i: typeof lat) => s.startTime - START >= i.fromMs && s.startTime - START < i.toMs;
     const llm = spans.filter((s) => s.kind === 'LLM');
-    const latIn = llm.filter((s) => s.model === lat.model && during(s, lat)).map((s) => s.durationMs);
-    const latOut = llm.filter((s) => s.model === lat.model && !during(s, lat)).map((s) => s.durationMs);
+    const latIn = llm.filter((s) => s.model === lat.target && during(s, lat)).map((s) => s.durationMs);
+    const latOut = llm.filter((s) => s.model === lat.target && !during(s, lat)).map((s) => s.durationMs);
     assert.ok(median(latIn) > 3 * median(latOut), `${median(latIn)} vs ${median(latOut)}`);
-    const ttftIn = llm.filter((s) => s.model === ttft.model && during(s, ttft)).map((s) => s.ttftMs!);
-    const ttftOut = llm.filter((s) => s.model === ttft.model && !during(s, ttft)).map((s) => s.ttftMs!);
+    const ttftIn = llm.filter((s) => s.model === ttft.target && during(s, ttft)).map((s) => s.ttftMs!);
+    const ttftOut = llm.filter((s) => s.model === ttft.target && !during(s, ttft)).map((s) => s.ttftMs!);
     assert.ok(median(ttftIn) > 4 * median(ttftOut), `${median(ttftIn)} vs ${median(ttftOut)}`);
     const other = llm.filter((s) => s.model === 'gpt-4o');
     const otherIn = other.filter((s) => during(s, lat)).map((s) => s.durationMs);
