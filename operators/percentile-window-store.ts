@@ -44,7 +44,7 @@ export interface PercentileWindowStoreOptions {
   slideMs: number;
   /** Longest window a query or view may ask for, ms; a multiple of `slideMs`. */
   retentionMs: number;
-  /** t-digest compression δ of every digest (default: the digest's default, 100). */
+  /** t-digest compression δ of every digest (default: the digest's default, 200). */
   compression?: number;
   /**
    * Most distinct fine keys (label combinations) per sub-window; more go to one overflow group whose

@@ -18,10 +18,13 @@
  *       e ≤ 1 + n·q·(1 − q)·Z(n) / (2δ),   with Z(n) = 4·ln(n/δ) + 24,
  *   i.e. at most one rank plus half the largest centroid the k2 scale allows at q. The worst
  *   ratio we measured over many seeds is about 0.25 of this bound.
- * - Lognormal latencies (μ = ln 800, σ = 0.6): for n ≥ 1 000 (1k, 10k, 100k, 1M, and 60 merged
- *   1k-value sub-windows) the p99 answer is within 0.5 % of sorted[⌊0.99·n⌋]. This is a
- *   statistical claim, not a guarantee: at n = 10 000 adjacent order statistics near p99 are
- *   ~0.2 % apart. Over 60 seeds the mean error was ~0.25 % and the worst ~0.9 %.
+ * - Lognormal latencies (μ = ln 800, σ = 0.6): the p99 answer is within 0.5 % of
+ *   sorted[⌊0.99·n⌋] for the seeded samples of 1k, 10k, 100k and 1M values and for 60 merged
+ *   1k-value sub-windows. Across seeds this holds always at 1k (the top ~1 % is kept as single
+ *   values: 0/200 seeds over), 100k (0/40) and 1M (0/8) and for merged windows in 99/100 seeds,
+ *   but NOT always at 10k: there adjacent order statistics near p99 are ~0.2 % apart and 29 of
+ *   200 seeds exceeded 0.5 % (mean 0.26 %, worst 0.99 %). The multi-seed test below pins that
+ *   distribution down (median ≤ 0.35 %, worst ≤ 1.5 %).
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -222,6 +225,17 @@ describe('TDigest accuracy against exact sorted values', () => {
     });
   }
 
+  it('across 40 seeds, p99 of 10,000 lognormal values has a median error ≤ 0.35 % and a worst error ≤ 1.5 %', () => {
+    const errs: number[] = [];
+    for (let seed = 1; seed <= 40; seed++) {
+      const data = generate('lognormal', 10_000, 9000 + seed);
+      errs.push(relErr(digestOf(data).quantile(0.99), orderStat(sorted(data), 0.99)));
+    }
+    errs.sort((a, b) => a - b);
+    assert.ok(errs[20] <= 0.0035, `median ${(100 * errs[20]).toFixed(3)} %`);
+    assert.ok(errs[39] <= 0.015, `worst ${(100 * errs[39]).toFixed(3)} %`);
+  });
+
   it('keeps every value of a 50-value digest as its own centroid, so answers are exact', () => {
     const data = generate('lognormal', 50, 5);
     const s = sorted(data);
@@ -331,6 +345,16 @@ describe('TDigest merging', () => {
     const viaInstance = a.clone().mergeFrom(b, c);
     assert.equal(viaInstance.count, 60_000);
     assert.deepEqual(viaInstance.quantiles([0, ...QS, 1]), viaStatic.quantiles([0, ...QS, 1]));
+  });
+
+  it('mergeFrom counts the digest twice when it is passed to itself', () => {
+    const a = digestOf([1, 2, 3]);
+    const b = digestOf([10, 20]);
+    a.mergeFrom(b, a);
+    assert.equal(a.count, 8);
+    assert.equal(a.sum, 42);
+    const s = sorted([1, 2, 3, 10, 20, 1, 2, 3]);
+    for (let i = 0; i <= 16; i++) assert.equal(a.quantile(i / 16), orderStat(s, i / 16));
   });
 
   it('keeps tiny digests exact through a merge', () => {
