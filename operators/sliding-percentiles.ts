@@ -15,11 +15,13 @@ export interface SlidingPercentilesOptions {
   /** Views emitted at every closed boundary, in this order; signals `latency` or `ttft`. */
   views: readonly SignalView[];
   /**
-   * Keeps windows closing on a quiet stream. Every `afterMs` of scheduler time the operator checks
-   * whether a span arrived since the previous check; if none did, it moves the watermark's event-time
-   * clock forward by the scheduler time elapsed since that check and emits the boundaries that closes.
-   * So idleness is noticed between `afterMs` and `2 × afterMs` after the last span, and the clock never
-   * runs ahead of the real silence. Nothing advances before the first span. The only processing-time
+   * Keeps windows closing when inputs fall quiet. Every `afterMs` of scheduler time the operator calls
+   * `watermark.markSilentChannelsIdle()`: each channel that delivered no span since the previous check
+   * is marked idle, so a silent partition stops holding the others back (idleness is noticed between
+   * `afterMs` and `2 × afterMs` after a channel's last span, or after its declaration). When every
+   * channel is then idle, it moves the watermark's event-time clock forward by the scheduler time
+   * elapsed since the previous check, so the clock never runs ahead of the real silence. It emits the
+   * boundaries either step closes. Nothing advances before the first span. The only processing-time
    * element of the operator; leave it unset when replaying recorded data.
    */
   idle?: {
@@ -31,20 +33,36 @@ export interface SlidingPercentilesOptions {
 }
 
 /**
- * Sliding-window latency and TTFT percentiles of a span stream.
+ * A batch of spans from one input channel — the operator's input unit. The channel is the input
+ * partition the spans came from (a Kafka partition; 0 for a single input such as a file), as the
+ * watermark counts channels: see `EventTimeWatermark`. A chunk without spans changes no channel; it
+ * only emits the boundaries closed since the last input (e.g. by `watermark.declareChannels`).
+ */
+export interface SpanChunk {
+  /** The input partition of the spans: an integer in `[0, MAX_WATERMARK_CHANNEL]`. */
+  channel: number;
+  /** The spans, in the order the channel delivered them. */
+  spans: readonly LlmSpan[];
+}
+
+/**
+ * Sliding-window latency and TTFT percentiles of a stream of span chunks.
  *
- * For each span: `watermark.observe(span.startTime)`; if the span is not late, `store.add(span)`
- * (a late span is only counted in `watermark.lateCount`). Then, for each boundary `b` the watermark
+ * For each chunk, first the boundaries already closed outside the operator (by
+ * `watermark.declareChannels` or `markIdle`) are emitted; then for each span in order:
+ * `watermark.observe(span.startTime, chunk.channel)`; if the span is not late, `store.add(span)` (a
+ * late span is only counted in `watermark.lateCount`); then, for each boundary `b` the watermark
  * closed, in increasing order: `store.closeThrough(b)`, one `store.snapshot(view, b)` per view in
- * `views` order, then `store.evictBefore(b - store.retentionMs)`. On completion the watermark is
- * flushed, the remaining boundaries are emitted likewise, then the output completes. An empty source
- * completes without snapshots. Upstream errors pass through; an exception inside (e.g. a view the
- * store rejects) is sent downstream as an error and the source is unsubscribed. Unsubscribing tears
- * down the idle timer.
+ * `views` order, then `store.evictBefore(b - store.retentionMs)`. So the output does not depend on
+ * how a channel's spans are cut into chunks. On completion the watermark is flushed, the remaining
+ * boundaries are emitted likewise, then the output completes. An empty source completes without
+ * snapshots. Upstream errors pass through; an exception inside (e.g. a view the store rejects, a bad
+ * channel) is sent downstream as an error and the source is unsubscribed. Unsubscribing tears down
+ * the idle timer.
  *
  * The store and watermark are owned by the subscription: subscribe the result once.
  */
-export function slidingPercentiles(options: SlidingPercentilesOptions): OperatorFunction<LlmSpan, SignalSnapshot> {
+export function slidingPercentiles(options: SlidingPercentilesOptions): OperatorFunction<SpanChunk, SignalSnapshot> {
   const { store, watermark, views, idle } = options;
   if (store.slideMs !== watermark.slideMs) {
     throw new VigilError(
@@ -62,7 +80,6 @@ export function slidingPercentiles(options: SlidingPercentilesOptions): Operator
 
   return (source) =>
     new Observable<SignalSnapshot>((subscriber) => {
-      let sawSpan = false;
       let idleTimer: Subscription | undefined;
 
       const emitClosed = (): void => {
@@ -79,16 +96,14 @@ export function slidingPercentiles(options: SlidingPercentilesOptions): Operator
         let lastCheck = scheduler.now();
         idleTimer = scheduler.schedule(function check(this: SchedulerAction<undefined>) {
           const now = scheduler.now();
-          if (sawSpan) {
-            sawSpan = false;
-          } else if (watermark.maxEventTime !== -Infinity) {
-            try {
+          try {
+            if (watermark.markSilentChannelsIdle() && watermark.maxEventTime !== -Infinity) {
               watermark.advanceTo(watermark.maxEventTime + (now - lastCheck));
-              emitClosed();
-            } catch (err) {
-              subscriber.error(err);
-              return;
             }
+            emitClosed();
+          } catch (err) {
+            subscriber.error(err);
+            return;
           }
           lastCheck = now;
           if (!subscriber.closed) this.schedule(undefined, afterMs);
@@ -96,13 +111,19 @@ export function slidingPercentiles(options: SlidingPercentilesOptions): Operator
       }
 
       const upstream = source.subscribe({
-        next: (span) => {
+        next: (chunk) => {
           // A synchronous source keeps pushing after we errored downstream until its subscribe returns.
           if (subscriber.closed) return;
-          sawSpan = true;
           try {
-            if (watermark.observe(span.startTime)) store.add(span);
             emitClosed();
+            const spans = chunk.spans;
+            const channel = chunk.channel;
+            for (let i = 0; i < spans.length; i++) {
+              const span = spans[i];
+              if (watermark.observe(span.startTime, channel)) store.add(span);
+              emitClosed();
+              if (subscriber.closed) return;
+            }
           } catch (err) {
             subscriber.error(err);
           }

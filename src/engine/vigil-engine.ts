@@ -4,12 +4,15 @@ import {
   PercentileWindowStore,
   slidingPercentiles,
 } from '../../operators/index.js';
+import type { SpanChunk } from '../../operators/sliding-percentiles.js';
 import type { PercentileAnswer, PercentileQuery, QueryBackend, EngineStatus, Readiness } from '../api/query-backend.js';
 import { quantileName } from '../api/quantile-name.js';
 import { VigilError } from '../errors.js';
-import type { AlertEvent, LlmSpan } from '../model/index.js';
+import type { AlertEvent } from '../model/index.js';
 import { RuleSet, evaluateRules, type RuleDefinition } from '../rules/index.js';
 import type { DeadLetter, SpanBatch } from '../sources/span-source.js';
+
+const NO_SPANS: SpanChunk = { channel: 0, spans: [] };
 
 /** Options of a {@link VigilEngine}. */
 export interface VigilEngineOptions {
@@ -55,7 +58,7 @@ export class VigilEngine implements QueryBackend {
   private readonly store: PercentileWindowStore;
   private readonly watermark: EventTimeWatermark;
   private readonly ruleSet: RuleSet;
-  private readonly input = new Subject<LlmSpan>();
+  private readonly input = new Subject<SpanChunk>();
   private readonly alertsOut = new Subject<AlertEvent>();
   private readonly deadLettersOut = new Subject<DeadLetter>();
   private readonly subscription: Subscription;
@@ -99,16 +102,40 @@ export class VigilEngine implements QueryBackend {
   /**
    * Pushes one batch through the pipeline and returns the alerts it caused (plus any an idle advance
    * caused since the last call), in emission order. Dead letters are counted and handed on.
+   *
+   * The batch's spans are one input channel's: `batch.partition` (a Kafka batch has one), else
+   * channel 0. Event time closes windows only as far as the slowest active channel has come (see
+   * `EventTimeWatermark`), so a partition delivered after another is not late — provided the engine
+   * knows of it in advance: declare a consumer's partitions with {@link setChannels}.
    */
-  process(batch: SpanBatch): AlertEvent[] {
+  process(batch: SpanBatch & { partition?: number }): AlertEvent[] {
     this.assertUsable();
     for (const dl of batch.deadLetters) {
       this.deadLetterCount++;
       this.deadLettersOut.next(dl);
     }
     const spans = batch.spans;
-    for (let i = 0; i < spans.length; i++) this.input.next(spans[i]);
+    this.input.next({ channel: batch.partition ?? 0, spans });
     this.eventsIn += spans.length;
+    this.assertHealthy();
+    return this.drainAlerts();
+  }
+
+  /**
+   * Declares the input channels — the Kafka partitions assigned to this consumer — as
+   * `EventTimeWatermark.declareChannels` does: a new one holds event time back until it delivers
+   * (or, with an idle advance, until it has been silent for a check period); ones not listed are
+   * dropped, which can close windows. Returns the alerts that caused (plus any pending), like
+   * {@link process}.
+   *
+   * @throws VigilError `VIGIL_CONFIG_INVALID` when an id is not an integer in `[0, MAX_WATERMARK_CHANNEL]`;
+   *   `VIGIL_STOPPED` after {@link complete}.
+   */
+  setChannels(ids: readonly number[]): AlertEvent[] {
+    this.assertUsable();
+    this.watermark.declareChannels(ids);
+    // The operator emits what the declaration closed when it next receives input.
+    this.input.next(NO_SPANS);
     this.assertHealthy();
     return this.drainAlerts();
   }

@@ -56,6 +56,16 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     logger.warn({ source: dl.source, partition: dl.partition, offset: dl.offset, field: dl.field, reason: dl.reason }, 'dead letter');
   });
 
+  // The engine's event time waits for the slowest assigned partition, so it must know them all before
+  // the first batch: a partition it has not heard of would find its windows closed by the others.
+  let declared: readonly number[] | null = null;
+  const declarePartitions = (partitions: readonly number[]): AlertEvent[] => {
+    if (declared !== null && sameNumbers(declared, partitions)) return [];
+    declared = [...partitions];
+    logger.info({ partitions: declared }, 'event time follows the slowest of these partitions');
+    return engine.setChannels(declared);
+  };
+
   let onFatal: (err: Error) => void = () => undefined;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   const source = new KafkaSpanSource({
@@ -68,11 +78,18 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
       logger.error({ code: err.code, err: err.message }, 'the consumer crashed and will not restart');
       onFatal(err);
     },
+    // Between batches, like an idle advance: what the declaration closes goes out right away.
+    onAssignment: (partitions) => {
+      void send(declarePartitions(partitions)).catch((err: unknown) => logger.error({ err }, 'sending alerts after a rebalance failed'));
+    },
     handler: async (batch) => {
       inBatch = true;
       let alerts: AlertEvent[];
       try {
-        alerts = engine.process(batch);
+        // Catches an assignment the join callback did not deliver (its alerts belong to this batch).
+        const before = declarePartitions(source.assignedPartitions());
+        const caused = engine.process(batch);
+        alerts = before.length === 0 ? caused : [...before, ...caused];
       } finally {
         inBatch = false;
       }
@@ -114,4 +131,10 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
       return stopping;
     },
   };
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -65,6 +65,12 @@ export interface KafkaSpanSourceSettings {
    * non-retriable error, or a fatal Kafka error). The source is then in state `failed`.
    */
   onFatalError?: (error: VigilError) => void;
+  /**
+   * Called at every group join with the topic's partitions now assigned to this member, sorted
+   * (possibly none), before any batch of the new assignment reaches the handler — so event-time
+   * bookkeeping can learn which partitions to wait for. An exception it throws is logged and ignored.
+   */
+  onAssignment?: (partitions: readonly number[]) => void;
 }
 
 /** Everything a {@link KafkaSpanSource} is built from. */
@@ -256,6 +262,11 @@ export class KafkaSpanSource {
       if (this.currentState === 'stopping' || this.currentState === 'stopped') return;
       this.currentState = 'joined';
       this.logger.debug({ partitions: this.partitions }, 'joined consumer group');
+      try {
+        this.settings.onAssignment?.([...this.partitions]);
+      } catch (error) {
+        this.logger.error({ error: messageOf(error) }, 'the onAssignment callback threw');
+      }
       if (this.partitions.length > 0) this.resolveWaiters();
     });
     consumer.on(REBALANCING, () => {

@@ -42,6 +42,18 @@ function runAll(e: VigilEngine, spans: LlmSpan[], batchSize = 97): AlertEvent[] 
   return out;
 }
 
+// Cuts spans into batches of at most `size` per partition, each partition's batches in event order.
+function partitionBatches(spans: LlmSpan[], partitionOf: (i: number) => number, partitions: number, size: number): { partition: number; spans: LlmSpan[] }[][] {
+  const out: { partition: number; spans: LlmSpan[] }[][] = [];
+  for (let p = 0; p < partitions; p++) {
+    const own = spans.filter((_, i) => partitionOf(i) === p);
+    const batches: { partition: number; spans: LlmSpan[] }[] = [];
+    for (let i = 0; i < own.length; i += size) batches.push({ partition: p, spans: own.slice(i, i + size) });
+    out.push(batches);
+  }
+  return out;
+}
+
 describe('VigilEngine', () => {
   it('a latency regression on one model fires once it has held for `for`, then resolves with the same alertId', () => {
     const alerts = runAll(engine(), traffic());
@@ -105,6 +117,46 @@ describe('VigilEngine', () => {
     e.process({ source: 't', spans: spans.slice(cut), deadLetters: [] });
     assert.deepEqual(e.alerts('firing', 10), []);
     assert.deepEqual(e.alerts('all', 10).map((a) => a.state), ['FIRING', 'RESOLVED']);
+  });
+
+  it('two partitions delivered one whole partition after the other give the same alerts and counts as interleaved', () => {
+    const [p0, p1] = partitionBatches(traffic(), (i) => (i % 5 < 2 ? 1 : 0), 2, 97);
+    const interleaved = [];
+    for (let i = 0; i < Math.max(p0.length, p1.length); i++) {
+      if (i < p0.length) interleaved.push(p0[i]);
+      if (i < p1.length) interleaved.push(p1[i]);
+    }
+    const run = (batches: { partition: number; spans: LlmSpan[] }[]) => {
+      const e = engine();
+      const alerts = e.setChannels([0, 1]);
+      for (const b of batches) alerts.push(...e.process({ source: 'test', partition: b.partition, spans: b.spans, deadLetters: [] }));
+      const counts = [60_000, 300_000].map((windowMs) =>
+        e.percentiles({ metric: 'latency', windowMs, groupBy: ['model'], filter: {}, quantiles: [0.99] }).groups.map((g) => [g.key, g.count, g.quantiles.p99]),
+      );
+      alerts.push(...e.complete());
+      return { alerts, counts, lateEvents: e.status().lateEvents, eventsIn: e.status().eventsIn };
+    };
+    const a = run(interleaved);
+    const b = run([...p0, ...p1]);
+    assert.equal(a.lateEvents, 0);
+    assert.equal(b.lateEvents, 0);
+    assert.equal(b.eventsIn, traffic().length);
+    assert.deepEqual(b.counts, a.counts);
+    assert.equal(a.counts[0].length, 2);
+    assert.deepEqual(b.alerts, a.alerts);
+    assert.deepEqual(a.alerts, runAll(engine(), traffic()), 'and the same alerts as one ordered partition');
+  });
+
+  it('a new partition holds event time back until it delivers, and dropping it releases it', () => {
+    const e = engine();
+    e.setChannels([0, 1]);
+    e.process({ source: 't', partition: 0, spans: [makeSpan({ startTime: BASE_TIME + 1_000 }), makeSpan({ startTime: BASE_TIME + 60_000 })], deadLetters: [] });
+    assert.equal(e.status().watermark, null, 'partition 1 has delivered nothing yet');
+    assert.equal(e.status().maxEventTime, BASE_TIME + 60_000);
+    e.setChannels([0]);
+    assert.equal(e.status().watermark, BASE_TIME + 50_000);
+    e.process({ source: 't', partition: 1, spans: [makeSpan({ startTime: BASE_TIME + 2_000 })], deadLetters: [] });
+    assert.equal(e.status().lateEvents, 1, 'an undeclared partition behind the others is late');
   });
 
   it('using the engine after complete() is a clear error', () => {

@@ -115,7 +115,7 @@ function payloadFor(messages: KafkaMessage[], recorded: Recorded, lastOffset?: s
 
 async function startedSource(
   handler: (batch: KafkaSpanBatch) => Promise<void>,
-  extra: { maxBatchSize?: number; onFatalError?: (e: VigilError) => void } = {},
+  extra: { maxBatchSize?: number; onFatalError?: (e: VigilError) => void; onAssignment?: (partitions: readonly number[]) => void } = {},
 ): Promise<{ source: KafkaSpanSource; consumer: FakeConsumer; eachBatch: (p: EachBatchPayload) => Promise<void> }> {
   const consumer = new FakeConsumer();
   const source = new KafkaSpanSource({
@@ -263,6 +263,20 @@ describe('KafkaSpanSource', () => {
     assert.deepEqual(source.assignedPartitions(), []);
     consumer.emit(EVENTS.GROUP_JOIN, { memberAssignment: { [TOPIC]: [2] } });
     assert.equal(source.ready, true);
+  });
+
+  it('reports every group join\'s partitions to onAssignment, sorted, and survives a callback that throws', async () => {
+    const seen: number[][] = [];
+    const { source, consumer } = await startedSource(() => Promise.resolve(), {
+      onAssignment: (partitions) => {
+        seen.push([...partitions]);
+        if (partitions.length === 0) throw new Error('callback bug');
+      },
+    });
+    consumer.emit(EVENTS.GROUP_JOIN, { memberAssignment: { [TOPIC]: [2, 0] } });
+    consumer.emit(EVENTS.GROUP_JOIN, { memberAssignment: {} });
+    assert.deepEqual(seen, [[0, 1], [0, 2], []]);
+    assert.equal(source.state, 'joined');
   });
 
   it('goes to failed and reports a crash that kafkajs will not restart from', async () => {

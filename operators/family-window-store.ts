@@ -1,0 +1,822 @@
+import { VigilError } from '../src/errors.js';
+import { NONE_VALUE } from '../src/model/dimensions.js';
+import type { BaselineSpec, SignalSnapshot, SignalView } from '../src/model/signal-snapshot.js';
+import { populationStabilityIndex } from './population-stability.js';
+import type { DistributionSignal, SignalFamily } from './signal-family.js';
+import { describeStats, parseCounterStat, parseDistributionStat } from './signal-stats.js';
+import type { CounterStat, DistributionStat } from './signal-stats.js';
+import { OVERFLOW_KEY, SubWindowRing } from './sub-window-ring.js';
+import { TDigest } from './t-digest.js';
+
+/** Options of a {@link FamilyWindowStore}. */
+export interface FamilyWindowStoreOptions<E> {
+  /** The family whose signals the store answers. */
+  family: SignalFamily<E>;
+  /** Sub-window length and slide, ms: a positive integer. */
+  subWindowMs: number;
+  /**
+   * Longest span of time a view or query may read, ms: its window plus its baseline window. A
+   * multiple of `subWindowMs`.
+   */
+  retentionMs: number;
+  /** t-digest compression δ of every digest (default: the digest's default). */
+  compression?: number;
+  /**
+   * Most distinct fine keys (dimension-value combinations) per sub-window; more go to one overflow
+   * aggregate whose dimension values are all `(overflow)`. Default 10 000.
+   */
+  maxKeysPerSubWindow?: number;
+}
+
+/** One signal of a family, as {@link FamilyWindowStore.signals} lists it. */
+export interface FamilySignalInfo {
+  readonly name: string;
+  readonly kind: 'counter' | 'distribution';
+  readonly unit?: string;
+  readonly description: string;
+  /** The counters of a counter signal, in layout order. */
+  readonly counters?: readonly string[];
+}
+
+/** A question to {@link FamilyWindowStore.query}. */
+export interface FamilyQueryOptions {
+  signal: string;
+  /** Window length, ms: a positive multiple of the sub-window, at most the retention. */
+  windowMs: number;
+  /** Exclusive end of the window: a sub-window boundary. */
+  end: number;
+  /** Dimensions of the family to group by. */
+  groupBy: readonly string[];
+  /** Only events whose dimension values equal these (`(none)` matches a null value). */
+  filter: Readonly<Record<string, string | undefined>>;
+  /** Stat names (see `signal-stats.ts`). */
+  stats: readonly string[];
+  /** Compare each stat with the window before, as a view's baseline does. */
+  baseline?: BaselineSpec;
+}
+
+/** One group of a {@link FamilyQueryResult}. */
+export interface FamilyQueryGroup {
+  /** Canonical group key: `dim=value` pairs in `groupBy` order, URI-encoded values; `*` ungrouped. */
+  key: string;
+  /** The group's values of the `groupBy` dimensions. */
+  labels: Readonly<Record<string, string>>;
+  /** Events (counter signal) or values (distribution signal) of the group in the window. */
+  count: number;
+  /** Stat name to value. */
+  values: Record<string, number>;
+}
+
+/** Answer of {@link FamilyWindowStore.query}. */
+export interface FamilyQueryResult {
+  windowStart: number;
+  windowEnd: number;
+  /** Groups with at least one event (counter signal) or value (distribution) in the window, by key. */
+  groups: FamilyQueryGroup[];
+}
+
+/** Memory figures of a {@link FamilyWindowStore}. */
+export interface FamilyStoreStats {
+  /** Sub-windows held. */
+  subWindows: number;
+  /** Fine-key aggregates held, summed over sub-windows. */
+  keys: number;
+  /** Distinct dimension-value combinations held by live sub-windows (each interned once). */
+  labelCombinations: number;
+  /** Digests held (created on an aggregate's first value of the distribution). */
+  digests: number;
+  /** Approximate heap bytes: digests' own estimate, counter arrays and a flat per-aggregate overhead. */
+  approxBytes: number;
+  /** Events counted in the overflow aggregate because their sub-window was full. */
+  overflowCount: number;
+  /** Distribution values skipped because they were not finite, plus events with a non-finite time. */
+  invalidValues: number;
+}
+
+// Rough heap cost of an aggregate besides its digests: map entry, object, key string, arrays' headers.
+const AGGREGATE_OVERHEAD_BYTES = 160;
+const TYPED_ARRAY_OVERHEAD_BYTES = 192;
+const ARRAY_OVERHEAD_BYTES = 16;
+const KEY_SEPARATOR = '\u0001';
+const MS_PER_MINUTE = 60_000;
+const NAME = /^[a-z][a-z0-9_]*$/;
+const EMPTY_COUNTERS = new Float64Array(0);
+
+/** One dimension-value combination: its key string, its values, and how many live aggregates use it. */
+interface FineKey {
+  readonly key: string;
+  /** Values in the family's dimension order; `(none)` for null. */
+  readonly values: readonly string[];
+  refs: number;
+}
+
+/** A node of the fine-key trie: one level per dimension, the fine key at depth `dimensions.length`. */
+interface TrieNode {
+  readonly children: Map<string, TrieNode>;
+  leaf: FineKey | null;
+}
+
+interface FamilyAggregate {
+  readonly fineKey: FineKey;
+  count: number;
+  /** All counters of the family, in layout order. */
+  readonly counters: Float64Array;
+  /** One digest per distribution, created on its first value. */
+  readonly digests: (TDigest | null)[];
+}
+
+type ResolvedSignal =
+  | { readonly kind: 'counter'; readonly name: string; readonly offset: number; readonly counters: readonly string[] }
+  | { readonly kind: 'distribution'; readonly name: string; readonly index: number };
+
+interface PreparedQuery {
+  readonly signal: ResolvedSignal;
+  readonly stats: readonly string[];
+  /** Parallel to `stats`, for a counter signal. */
+  readonly counterStats: readonly CounterStat[];
+  /** Parallel to `stats`, for a distribution signal. */
+  readonly distributionStats: readonly DistributionStat[];
+  /** Quantiles of the distribution stats, in stat order. */
+  readonly quantiles: readonly number[];
+  /** A distribution stat needs merged digests (a quantile or psi), not just counts, sums and extremes. */
+  readonly needsDigest: boolean;
+  readonly groupByNames: readonly string[];
+  readonly groupByIndices: readonly number[];
+  readonly filterIndices: readonly number[];
+  readonly filterValues: readonly string[];
+  readonly baseline: BaselineSpec | undefined;
+}
+
+interface GroupAccumulator {
+  readonly key: string;
+  readonly labels: Record<string, string>;
+  /** Start of the group's sums in the scratch: the current window's, then the baseline's. */
+  readonly offset: number;
+  count: number;
+  baselineCount: number;
+  readonly digests: TDigest[];
+  readonly baselineDigests: TDigest[];
+}
+
+/** Figures of one distribution over one window, for evaluating stats. */
+interface DistributionFigures {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  digest: TDigest | null;
+}
+
+/**
+ * Every signal of one {@link SignalFamily} over sliding windows: per sub-window and per fine key —
+ * the event's values of all the family's dimensions — the number of events, all counters of the
+ * family in one `Float64Array`, and a t-digest per distribution. A window of any multiple of the
+ * sub-window up to the retention, grouped by any of the family's dimensions and filtered by any
+ * values, is answered by summing counters and merging digests; a view with a baseline also reads the
+ * window before it and compares. Pure and synchronous: the caller decides lateness and when to
+ * close and evict sub-windows. The generalisation of `PercentileWindowStore` to any family.
+ *
+ * Cost of {@link add}: the family's `count` into a reused scratch (zeroed first) and a sum into the
+ * aggregate — O(counters) —, one `Map.get` per dimension to find the interned fine key, one in the
+ * sub-window, and per distribution the value and one digest `add`. Nothing is allocated except on a
+ * fine key's first event in a sub-window (the aggregate, its counter array) or distribution (its
+ * digest) and on a new sub-window. Measured ≈ 0.35 µs per event for 5 dimensions, 3 counters and
+ * 1 distribution on Node 20 (the percentile store: ≈ 0.2 µs).
+ *
+ * Cost of {@link snapshot} / {@link query}: one pass over the aggregates of the window's (and the
+ * baseline's) sub-windows, one `Map.get` per aggregate to find its group (decided once per fine key),
+ * and for a counter signal the signal's counters summed into a reused scratch; for a distribution,
+ * per group one `TDigest.merge` per window — only when a quantile or `psi` is asked; `count`, `sum`,
+ * `mean`, `min` and `max` come from the digests' exact totals — and one `quantiles` call. `psi` adds
+ * one {@link populationStabilityIndex} per group.
+ *
+ * Memory: per sub-window, one aggregate per fine key seen in it (at most `maxKeysPerSubWindow` + 1):
+ * ≈ 350 B + 8 B per counter, plus ≈ 0.5–2 KB per compacted digest (more while its sub-window is open
+ * and the digest buffers values; {@link closeThrough} compacts them).
+ */
+export class FamilyWindowStore<E> {
+  /** The family whose signals the store answers. */
+  readonly family: SignalFamily<E>;
+  /** Sub-window length and slide, ms. */
+  readonly subWindowMs: number;
+  /** Longest window plus baseline window a view or query may read, ms. */
+  readonly retentionMs: number;
+  /** Compression δ of the digests; `undefined` for the digest's default. */
+  readonly compression: number | undefined;
+
+  private readonly ring: SubWindowRing<FamilyAggregate>;
+  private readonly dimensionCount: number;
+  private readonly counterCount: number;
+  private readonly distributions: readonly DistributionSignal<E>[];
+  private readonly signalList: readonly FamilySignalInfo[];
+  private readonly signalsByName = new Map<string, ResolvedSignal>();
+  // The family's count() writes here first, so an event it leaves out touches no aggregate.
+  private readonly increments: Float64Array;
+  // Interns dimension-value combinations by the event's own strings, one level per dimension, so no
+  // joined key is built (or hashed) per event. Holds only keys in use (see release).
+  private readonly fineKeys: TrieNode = { children: new Map(), leaf: null };
+  private readonly overflowKey: FineKey;
+  // The fine key add() is looking up, for the ring's create callback, which only receives its string.
+  private adding: FineKey;
+  private readonly prepared = new WeakMap<SignalView, PreparedQuery>();
+  // Per-group counter sums of a snapshot, reused across snapshots; grown on demand.
+  private sums = new Float64Array(256);
+  private invalid = 0;
+  private interned = 0;
+
+  constructor(options: FamilyWindowStoreOptions<E>) {
+    const { family, subWindowMs, retentionMs, compression, maxKeysPerSubWindow } = options;
+    checkFamily(family);
+    if (compression !== undefined) {
+      // Fails fast with the digest's own range check instead of on the first value.
+      new TDigest(compression);
+    }
+    this.family = family;
+    this.compression = compression;
+    this.dimensionCount = family.dimensions.length;
+    this.distributions = family.distributions;
+    const signals: FamilySignalInfo[] = [];
+    let offset = 0;
+    for (const s of family.counterSignals) {
+      this.signalsByName.set(s.signal, { kind: 'counter', name: s.signal, offset, counters: s.counters });
+      signals.push(
+        Object.freeze({
+          name: s.signal,
+          kind: 'counter',
+          ...(s.unit === undefined ? {} : { unit: s.unit }),
+          description: s.description,
+          counters: Object.freeze([...s.counters]),
+        }),
+      );
+      offset += s.counters.length;
+    }
+    family.distributions.forEach((d, index) => {
+      this.signalsByName.set(d.signal, { kind: 'distribution', name: d.signal, index });
+      signals.push(
+        Object.freeze({
+          name: d.signal,
+          kind: 'distribution',
+          ...(d.unit === undefined ? {} : { unit: d.unit }),
+          description: d.description,
+        }),
+      );
+    });
+    this.signalList = Object.freeze(signals);
+    this.counterCount = offset;
+    this.increments = new Float64Array(offset);
+    this.overflowKey = {
+      key: OVERFLOW_KEY,
+      values: Object.freeze(family.dimensions.map(() => OVERFLOW_KEY)),
+      refs: 0,
+    };
+    this.adding = this.overflowKey;
+    this.ring = new SubWindowRing<FamilyAggregate>({
+      slideMs: subWindowMs,
+      retentionMs,
+      maxKeysPerSubWindow,
+      create: (key) => this.createAggregate(key),
+      onClose: (agg) => {
+        for (const d of agg.digests) d?.compact();
+      },
+      onEvict: (agg) => this.release(agg.fineKey),
+    });
+    this.subWindowMs = subWindowMs;
+    this.retentionMs = retentionMs;
+  }
+
+  /**
+   * Counts one event in the sub-window of its time: the family's counters and, for each
+   * distribution with a value, that value in its digest, under the event's fine key. The caller has
+   * already rejected late events. Returns false — and counts nothing — when the family's `count`
+   * leaves the event out or its time is not finite (counted in `stats().invalidValues`). A
+   * non-finite distribution value is skipped and counted there too.
+   */
+  add(event: E): boolean {
+    const family = this.family;
+    const increments = this.increments;
+    increments.fill(0);
+    if (!family.count(event, increments)) return false;
+    const t = family.time(event);
+    if (!Number.isFinite(t)) {
+      this.invalid++;
+      return false;
+    }
+    const fineKey = this.fineKeyOf(event);
+    this.adding = fineKey;
+    const agg = this.ring.get(t, fineKey.key);
+    // Served the overflow aggregate with no other use: forget the key so a flood cannot grow the trie.
+    if (fineKey.refs === 0) this.release(fineKey);
+    agg.count++;
+    const counters = agg.counters;
+    for (let i = 0; i < counters.length; i++) counters[i] += increments[i];
+    const distributions = this.distributions;
+    for (let i = 0; i < distributions.length; i++) {
+      const value = distributions[i].value(event);
+      if (value === null) continue;
+      if (Number.isFinite(value)) (agg.digests[i] ??= this.newDigest()).add(value);
+      else this.invalid++;
+    }
+    return true;
+  }
+
+  /** The family's signals, counter signals first, in the family's order (one frozen array). */
+  signals(): readonly FamilySignalInfo[] {
+    return this.signalList;
+  }
+
+  /**
+   * True when `stat` is a stat of `signal` (see `signal-stats.ts`). `psi` of a distribution is
+   * valid here; a view asking for it also needs a baseline.
+   */
+  isValidStat(signal: string, stat: string): boolean {
+    const resolved = this.signalsByName.get(signal);
+    if (resolved === undefined) return false;
+    return resolved.kind === 'counter'
+      ? parseCounterStat(stat, resolved.counters) !== undefined
+      : parseDistributionStat(stat) !== undefined;
+  }
+
+  /** One line listing the stats of `signal` (or the family's signals when it has no such signal), for error messages. */
+  statHint(signal: string): string {
+    const resolved = this.signalsByName.get(signal);
+    if (resolved === undefined) return `signals of ${this.family.name}: ${[...this.signalsByName.keys()].join(', ')}`;
+    return resolved.kind === 'counter' ? describeStats('counter', resolved.counters) : describeStats('distribution');
+  }
+
+  /**
+   * What `view` shows for the window `[end - view.windowMs, end)`: per group with at least one event
+   * (counter signal) or value (distribution), its count and each of `view.stats`. Events with no
+   * value (`(none)`) for a `groupBy` dimension belong to no group here — a rule "by model" watches
+   * the events that have a model; {@link query} still shows them.
+   *
+   * With `view.baseline`, each stat is instead compared with its value over the baseline window
+   * `[end - view.windowMs - baseline.windowMs, end - view.windowMs)`: `difference` (current −
+   * baseline), `ratio` (current / baseline) or `relative` ((current − baseline) / baseline); the
+   * last two are NaN when the baseline value is 0. `psi` is the population stability index of the
+   * current values against the baseline's (NaN when the group had no baseline values) and is not
+   * compared. A group's `count` stays the current window's; groups with baseline events only are
+   * absent.
+   *
+   * Throws `VIGIL_QUERY_INVALID` naming the bad parameter: `signal`, `stats`, `groupBy`, `filter`,
+   * `window` (not a positive multiple of the sub-window, or beyond the retention), `end` (not a
+   * sub-window boundary) or `baseline` (its window invalid, window + baseline beyond the retention,
+   * or an unknown comparison); `psi` without a baseline is a bad `stats`.
+   */
+  snapshot(view: SignalView, end: number): SignalSnapshot {
+    let prepared = this.prepared.get(view);
+    if (prepared === undefined) {
+      prepared = this.prepare(view.signal, view.stats, view.groupBy, view.filter, view.baseline, `view ${view.id}: `);
+      this.prepared.set(view, prepared);
+    }
+    this.checkWindow(view.windowMs, end, prepared.baseline);
+    const groups = this.evaluate(prepared, view.windowMs, end, true);
+    return {
+      viewId: view.id,
+      signal: view.signal,
+      windowStart: end - view.windowMs,
+      windowEnd: end,
+      windowMs: view.windowMs,
+      groupBy: view.groupBy,
+      groups,
+    };
+  }
+
+  /**
+   * The stats of `signal` over `[end - windowMs, end)` per group, as {@link snapshot} computes them,
+   * except that groups with no value (`(none)`) for a `groupBy` dimension are kept. Throws
+   * `VIGIL_QUERY_INVALID` naming the bad parameter as {@link snapshot} does.
+   */
+  query(options: FamilyQueryOptions): FamilyQueryResult {
+    const { signal, windowMs, end, groupBy, filter, stats, baseline } = options;
+    const prepared = this.prepare(signal, stats, groupBy, filter, baseline, '');
+    this.checkWindow(windowMs, end, prepared.baseline);
+    return { windowStart: end - windowMs, windowEnd: end, groups: this.evaluate(prepared, windowMs, end, false) };
+  }
+
+  /**
+   * Marks the sub-windows ending at or before `boundary` closed and compacts their digests; call it
+   * for each boundary the watermark closes, before reading windows that end there.
+   */
+  closeThrough(boundary: number): void {
+    this.ring.closeThrough(boundary);
+  }
+
+  /** Drops the sub-windows ending at or before `t`. */
+  evictBefore(t: number): void {
+    this.ring.evictBefore(t);
+  }
+
+  /** Memory figures; walks every aggregate, so meant for status pages, not the hot path. */
+  stats(): FamilyStoreStats {
+    let digests = 0;
+    let bytes = 0;
+    this.ring.forEachInRange(-Infinity, Infinity, (key, agg) => {
+      bytes += AGGREGATE_OVERHEAD_BYTES + 2 * key.length + ARRAY_OVERHEAD_BYTES + 8 * agg.digests.length;
+      if (agg.counters.length > 0) bytes += TYPED_ARRAY_OVERHEAD_BYTES + agg.counters.byteLength;
+      for (const d of agg.digests) {
+        if (d === null) continue;
+        bytes += d.byteSize();
+        digests++;
+      }
+    });
+    return {
+      subWindows: this.ring.subWindowCount,
+      keys: this.ring.keyCount,
+      labelCombinations: this.interned,
+      digests,
+      approxBytes: bytes,
+      overflowCount: this.ring.overflowCount,
+      invalidValues: this.invalid,
+    };
+  }
+
+  private newDigest(): TDigest {
+    return this.compression === undefined ? new TDigest() : new TDigest(this.compression);
+  }
+
+  private merge(digests: readonly TDigest[]): TDigest {
+    return this.compression === undefined ? TDigest.merge(digests) : TDigest.merge(digests, this.compression);
+  }
+
+  private fineKeyOf(event: E): FineKey {
+    const family = this.family;
+    let node = this.fineKeys;
+    for (let i = 0; i < this.dimensionCount; i++) {
+      const value = family.dimension(event, i) ?? NONE_VALUE;
+      let child = node.children.get(value);
+      if (child === undefined) {
+        child = { children: new Map(), leaf: null };
+        node.children.set(value, child);
+      }
+      node = child;
+    }
+    let fineKey = node.leaf;
+    if (fineKey === null) {
+      const values: string[] = [];
+      for (let i = 0; i < this.dimensionCount; i++) values.push(family.dimension(event, i) ?? NONE_VALUE);
+      fineKey = { key: values.join(KEY_SEPARATOR), values: Object.freeze(values), refs: 0 };
+      node.leaf = fineKey;
+      this.interned++;
+    }
+    return fineKey;
+  }
+
+  private createAggregate(key: string): FamilyAggregate {
+    const fineKey = key === OVERFLOW_KEY ? this.overflowKey : this.adding;
+    fineKey.refs++;
+    const n = this.distributions.length;
+    const digests: (TDigest | null)[] = n === 0 ? [] : new Array<TDigest | null>(n).fill(null);
+    const counters = this.counterCount === 0 ? EMPTY_COUNTERS : new Float64Array(this.counterCount);
+    return { fineKey, count: 0, counters, digests };
+  }
+
+  // Drops a reference to a fine key and, at zero, removes it and its emptied branches from the trie.
+  private release(fineKey: FineKey): void {
+    if (fineKey.refs > 0) fineKey.refs--;
+    if (fineKey.refs > 0 || fineKey === this.overflowKey) return;
+    const path: TrieNode[] = [this.fineKeys];
+    let node: TrieNode | undefined = this.fineKeys;
+    for (let i = 0; i < this.dimensionCount && node !== undefined; i++) {
+      node = node.children.get(fineKey.values[i]);
+      if (node !== undefined) path.push(node);
+    }
+    if (node?.leaf !== fineKey) return;
+    node.leaf = null;
+    this.interned--;
+    for (let i = this.dimensionCount; i > 0; i--) {
+      const n = path[i];
+      if (n.leaf !== null || n.children.size > 0) return;
+      path[i - 1].children.delete(fineKey.values[i - 1]);
+    }
+  }
+
+  private checkWindow(windowMs: number, end: number, baseline: BaselineSpec | undefined): void {
+    const step = this.subWindowMs;
+    if (!Number.isSafeInteger(windowMs) || windowMs <= 0 || windowMs % step !== 0 || windowMs > this.retentionMs) {
+      throw queryError(
+        'window',
+        `window must be a positive multiple of the sub-window (${step} ms) of at most the retention ` +
+          `(${this.retentionMs} ms), got ${String(windowMs)} ms`,
+      );
+    }
+    if (!Number.isFinite(end) || end % step !== 0) {
+      throw queryError('end', `end must be a sub-window boundary (a multiple of ${step} ms), got ${String(end)}`);
+    }
+    if (baseline === undefined) return;
+    const b = baseline.windowMs;
+    if (!Number.isSafeInteger(b) || b <= 0 || b % step !== 0) {
+      throw queryError('baseline', `baseline window must be a positive multiple of the sub-window (${step} ms), got ${String(b)} ms`);
+    }
+    if (windowMs + b > this.retentionMs) {
+      throw queryError(
+        'baseline',
+        `window (${windowMs} ms) plus baseline window (${b} ms) must be at most the retention (${this.retentionMs} ms)`,
+      );
+    }
+  }
+
+  private prepare(
+    signalName: string,
+    stats: readonly string[],
+    groupBy: readonly string[],
+    filter: Readonly<Record<string, string | undefined>>,
+    baseline: BaselineSpec | undefined,
+    context: string,
+  ): PreparedQuery {
+    const signal = this.signalsByName.get(signalName);
+    if (signal === undefined) {
+      throw queryError('signal', `${context}unknown signal ${String(signalName)} (${this.statHint(signalName)})`);
+    }
+    const dimensions = this.family.dimensions;
+    const groupByIndices: number[] = [];
+    for (const d of groupBy) {
+      const index = dimensions.indexOf(d);
+      if (index < 0) {
+        const known = dimensions.join(', ');
+        throw queryError('groupBy', `${context}groupBy: unknown dimension ${String(d)} of ${signal.name} (one of ${known})`);
+      }
+      if (groupByIndices.includes(index)) throw queryError('groupBy', `${context}groupBy: dimension ${d} given twice`);
+      groupByIndices.push(index);
+    }
+    const filterIndices: number[] = [];
+    const filterValues: string[] = [];
+    for (const [d, value] of Object.entries(filter)) {
+      if (value === undefined) continue;
+      const index = dimensions.indexOf(d);
+      if (index < 0) {
+        throw queryError('filter', `${context}filter: unknown dimension ${d} of ${signal.name} (one of ${dimensions.join(', ')})`);
+      }
+      filterIndices.push(index);
+      filterValues.push(value);
+    }
+    if (baseline !== undefined && !['difference', 'ratio', 'relative'].includes(baseline.compare)) {
+      throw queryError('baseline', `${context}baseline compare must be difference, ratio or relative, got ${String(baseline.compare)}`);
+    }
+    const counterStats: CounterStat[] = [];
+    const distributionStats: DistributionStat[] = [];
+    const quantiles: number[] = [];
+    let needsDigest = false;
+    for (const name of stats) {
+      const hint = (): string => `${context}unknown stat ${String(name)} of ${signal.name} (${this.statHint(signal.name)})`;
+      if (signal.kind === 'counter') {
+        const stat = parseCounterStat(name, signal.counters);
+        if (stat === undefined) throw queryError('stats', hint());
+        counterStats.push(stat);
+        continue;
+      }
+      const stat = parseDistributionStat(name);
+      if (stat === undefined) throw queryError('stats', hint());
+      if (stat.kind === 'psi') {
+        if (baseline === undefined) {
+          throw queryError('stats', `${context}stat psi of ${signal.name} needs a baseline window to compare with`);
+        }
+        needsDigest = true;
+      }
+      if (stat.kind === 'quantile') {
+        quantiles.push(stat.q);
+        needsDigest = true;
+      }
+      distributionStats.push(stat);
+    }
+    return {
+      signal,
+      stats: [...stats],
+      counterStats,
+      distributionStats,
+      quantiles,
+      needsDigest,
+      groupByNames: [...groupBy],
+      groupByIndices,
+      filterIndices,
+      filterValues,
+      baseline: baseline === undefined ? undefined : { windowMs: baseline.windowMs, compare: baseline.compare },
+    };
+  }
+
+  private evaluate(p: PreparedQuery, windowMs: number, end: number, dropNone: boolean): FamilyQueryGroup[] {
+    const groups = this.collect(p, windowMs, end, dropNone);
+    const out: FamilyQueryGroup[] = [];
+    for (const g of groups) {
+      const group =
+        p.signal.kind === 'counter' ? this.counterGroup(p, p.signal.counters.length, g, windowMs) : this.distributionGroup(p, g);
+      if (group !== null) out.push(group);
+    }
+    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return out;
+  }
+
+  /** Groups of the window and its baseline, with counter sums in {@link sums} or digests gathered. */
+  private collect(p: PreparedQuery, windowMs: number, end: number, dropNone: boolean): GroupAccumulator[] {
+    const signal = p.signal;
+    const currentStart = end - windowMs;
+    const start = p.baseline === undefined ? currentStart : currentStart - p.baseline.windowMs;
+    const width = signal.kind === 'counter' ? signal.counters.length : 0;
+    const offset = signal.kind === 'counter' ? signal.offset : 0;
+    const digestIndex = signal.kind === 'distribution' ? signal.index : -1;
+    const groups = new Map<string, GroupAccumulator>();
+    const list: GroupAccumulator[] = [];
+    // A fine key recurs in every sub-window of the window: decide its group once.
+    const groupOfKey = new Map<FineKey, GroupAccumulator | null>();
+    this.ring.forEachInRange(start, end, (_key, agg, subWindowStart) => {
+      let group = groupOfKey.get(agg.fineKey);
+      if (group === undefined) {
+        group = this.groupOf(p, agg.fineKey, groups, list, dropNone, 2 * width);
+        groupOfKey.set(agg.fineKey, group);
+      }
+      if (group === null) return;
+      const inBaseline = subWindowStart < currentStart;
+      if (digestIndex < 0) {
+        if (inBaseline) group.baselineCount += agg.count;
+        else group.count += agg.count;
+        const sums = this.sums;
+        const at = group.offset + (inBaseline ? width : 0);
+        const counters = agg.counters;
+        for (let i = 0; i < width; i++) sums[at + i] += counters[offset + i];
+        return;
+      }
+      const digest = agg.digests[digestIndex];
+      if (digest === null || digest.count === 0) return;
+      if (inBaseline) group.baselineDigests.push(digest);
+      else group.digests.push(digest);
+    });
+    return list;
+  }
+
+  private groupOf(
+    p: PreparedQuery,
+    fineKey: FineKey,
+    groups: Map<string, GroupAccumulator>,
+    list: GroupAccumulator[],
+    dropNone: boolean,
+    sumsWidth: number,
+  ): GroupAccumulator | null {
+    const values = fineKey.values;
+    for (let i = 0; i < p.filterIndices.length; i++) if (values[p.filterIndices[i]] !== p.filterValues[i]) return null;
+    let key = p.groupByIndices.length === 0 ? '*' : '';
+    for (let i = 0; i < p.groupByIndices.length; i++) {
+      const value = values[p.groupByIndices[i]];
+      if (dropNone && value === NONE_VALUE) return null;
+      if (i > 0) key += ',';
+      key += p.groupByNames[i] + '=' + encodeURIComponent(value);
+    }
+    let group = groups.get(key);
+    if (group !== undefined) return group;
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < p.groupByIndices.length; i++) labels[p.groupByNames[i]] = values[p.groupByIndices[i]];
+    const offset = list.length * sumsWidth;
+    if (this.sums.length < offset + sumsWidth) {
+      const grown = new Float64Array(Math.max(2 * this.sums.length, offset + sumsWidth));
+      grown.set(this.sums.subarray(0, offset));
+      this.sums = grown;
+    }
+    this.sums.fill(0, offset, offset + sumsWidth);
+    group = { key, labels, offset, count: 0, baselineCount: 0, digests: [], baselineDigests: [] };
+    groups.set(key, group);
+    list.push(group);
+    return group;
+  }
+
+  private counterGroup(p: PreparedQuery, width: number, g: GroupAccumulator, windowMs: number): FamilyQueryGroup | null {
+    if (g.count === 0) return null;
+    const sums = this.sums;
+    const baseline = p.baseline;
+    const values: Record<string, number> = {};
+    for (let i = 0; i < p.stats.length; i++) {
+      const stat = p.counterStats[i];
+      const current = counterValue(stat, g.count, sums, g.offset, windowMs);
+      values[p.stats[i]] =
+        baseline === undefined
+          ? current
+          : compare(current, counterValue(stat, g.baselineCount, sums, g.offset + width, baseline.windowMs), baseline.compare);
+    }
+    return { key: g.key, labels: g.labels, count: g.count, values };
+  }
+
+  private distributionGroup(p: PreparedQuery, g: GroupAccumulator): FamilyQueryGroup | null {
+    const current = this.figures(g.digests, p.needsDigest);
+    if (current.count === 0) return null;
+    const baseline = p.baseline;
+    const before = baseline === undefined ? null : this.figures(g.baselineDigests, p.needsDigest);
+    const qs = current.digest === null || p.quantiles.length === 0 ? p.quantiles : current.digest.quantiles(p.quantiles);
+    const baseQs =
+      before === null || p.quantiles.length === 0
+        ? p.quantiles
+        : before.digest === null
+          ? p.quantiles.map(() => NaN)
+          : before.digest.quantiles(p.quantiles);
+    const values: Record<string, number> = {};
+    let qi = 0;
+    for (let i = 0; i < p.stats.length; i++) {
+      const stat = p.distributionStats[i];
+      if (stat.kind === 'psi') {
+        // prepare() admits psi only with a baseline.
+        const b = before?.digest ?? null;
+        values[p.stats[i]] = b === null || current.digest === null ? NaN : populationStabilityIndex(b, current.digest);
+        continue;
+      }
+      let value: number;
+      let baseValue = NaN;
+      if (stat.kind === 'quantile') {
+        value = qs[qi];
+        baseValue = baseQs[qi];
+        qi++;
+      } else {
+        value = distributionValue(stat.kind, current);
+        if (before !== null) baseValue = distributionValue(stat.kind, before);
+      }
+      values[p.stats[i]] = baseline === undefined ? value : compare(value, baseValue, baseline.compare);
+    }
+    return { key: g.key, labels: g.labels, count: current.count, values };
+  }
+
+  private figures(digests: readonly TDigest[], needsDigest: boolean): DistributionFigures {
+    if (digests.length === 0) return { count: 0, sum: 0, min: NaN, max: NaN, digest: null };
+    if (needsDigest) {
+      const d = this.merge(digests);
+      return { count: d.count, sum: d.sum, min: d.min, max: d.max, digest: d };
+    }
+    let count = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const d of digests) {
+      count += d.count;
+      sum += d.sum;
+      min = Math.min(min, d.min);
+      max = Math.max(max, d.max);
+    }
+    return { count, sum, min, max, digest: null };
+  }
+}
+
+function counterValue(stat: CounterStat, count: number, sums: Float64Array, at: number, windowMs: number): number {
+  switch (stat.kind) {
+    case 'count':
+      return count;
+    case 'sum':
+      return sums[at + stat.counter];
+    case 'rate':
+      return count === 0 ? NaN : sums[at + stat.counter] / count;
+    case 'ratio': {
+      let denominator = 0;
+      for (const d of stat.denominators) denominator += sums[at + d];
+      return denominator === 0 ? NaN : sums[at + stat.numerator] / denominator;
+    }
+    case 'per_min':
+      return (stat.counter === null ? count : sums[at + stat.counter]) / (windowMs / MS_PER_MINUTE);
+  }
+}
+
+function distributionValue(kind: 'count' | 'sum' | 'mean' | 'min' | 'max', f: DistributionFigures): number {
+  switch (kind) {
+    case 'count':
+      return f.count;
+    case 'sum':
+      return f.sum;
+    case 'mean':
+      return f.count === 0 ? NaN : f.sum / f.count;
+    case 'min':
+      return f.min;
+    case 'max':
+      return f.max;
+  }
+}
+
+function compare(current: number, baseline: number, how: BaselineSpec['compare']): number {
+  switch (how) {
+    case 'difference':
+      return current - baseline;
+    case 'ratio':
+      return baseline === 0 ? NaN : current / baseline;
+    case 'relative':
+      return baseline === 0 ? NaN : (current - baseline) / baseline;
+  }
+}
+
+function checkFamily<E>(family: SignalFamily<E>): void {
+  const fail = (message: string): never => {
+    throw new VigilError('VIGIL_CONFIG_INVALID', `family ${family.name}: ${message}`, { details: { key: 'family' } });
+  };
+  if (new Set(family.dimensions).size !== family.dimensions.length) fail(`dimensions ${family.dimensions.join(', ')} repeat a name`);
+  const names = new Set<string>();
+  const claim = (name: string): void => {
+    if (!NAME.test(name)) fail(`signal name ${name} must match ${String(NAME)}`);
+    if (names.has(name)) fail(`signal ${name} defined twice`);
+    names.add(name);
+  };
+  for (const s of family.counterSignals) {
+    claim(s.signal);
+    const seen = new Set<string>();
+    for (const c of s.counters) {
+      if (!NAME.test(c) || c === 'count') fail(`counter ${c} of ${s.signal} must match ${String(NAME)} and not be "count"`);
+      if (seen.has(c)) fail(`counter ${c} of ${s.signal} defined twice`);
+      seen.add(c);
+    }
+  }
+  for (const d of family.distributions) claim(d.signal);
+}
+
+function queryError(param: string, message: string): VigilError {
+  return new VigilError('VIGIL_QUERY_INVALID', message, { details: { param } });
+}
+
