@@ -9,8 +9,11 @@ export type Dimension = (typeof DIMENSIONS)[number];
 /** The value a group shows for a span whose dimension is null. */
 export const NONE_VALUE = '(none)';
 
-/** Dimension values by dimension, e.g. `{ model: 'gpt-4o' }`. */
-export type GroupLabels = Partial<Record<Dimension, string>>;
+/**
+ * Dimension values by dimension name, e.g. `{ model: 'gpt-4o' }`. Keys are strings because signals
+ * other than span signals have dimensions of their own (e.g. `evaluator`, `user`).
+ */
+export type GroupLabels = Record<string, string>;
 
 /** True when `name` is one of {@link DIMENSIONS}. */
 export function isDimension(name: string): name is Dimension {
@@ -37,7 +40,7 @@ export function dimensionValue(span: LlmSpan, dimension: Dimension): string {
  * Canonical key of a group: `dim=value` pairs in the order of `groupBy`, joined by commas; `*` for
  * the single group of an empty `groupBy`. Values are URI-encoded so a comma in a value cannot collide.
  */
-export function groupKeyOf(labels: GroupLabels, groupBy: readonly Dimension[]): string {
+export function groupKeyOf(labels: GroupLabels, groupBy: readonly string[]): string {
   if (groupBy.length === 0) return '*';
   let key = '';
   for (let i = 0; i < groupBy.length; i++) {

@@ -1,4 +1,4 @@
-import type { Dimension, GroupLabels } from './dimensions.js';
+import type { GroupLabels } from './dimensions.js';
 
 /**
  * What a signal operator computes for one view at one slide boundary: for each group with events
@@ -14,7 +14,7 @@ export interface SignalSnapshot {
   /** Exclusive end of the window: the slide boundary the watermark has passed. */
   windowEnd: number;
   windowMs: number;
-  groupBy: readonly Dimension[];
+  groupBy: readonly string[];
   groups: SnapshotGroup[];
 }
 
@@ -35,7 +35,7 @@ export interface SignalView {
   /** Stable id derived from the other fields; equal views share it. */
   id: string;
   signal: string;
-  groupBy: readonly Dimension[];
+  groupBy: readonly string[];
   windowMs: number;
   filter: GroupLabels;
   stats: readonly string[];

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
-import { DIMENSIONS, isDimension, type Comparator, type Dimension, type GroupLabels, type Severity } from '../model/index.js';
+import { DIMENSIONS, type BaselineSpec, type Comparator, type Severity } from '../model/index.js';
 import { describeValue } from './describe-value.js';
 import { formatDuration, tryParseDuration } from './duration.js';
 import { closestMatch, formatKeyPath, type KeyPathSegment, type RuleIssue } from './rule-issue.js';
-import { viewIdOf } from './rule-views.js';
+import { viewIdOf, viewSpecOf } from './rule-views.js';
 
 /** What the engine knows about one signal, so a rules file can be checked against it. */
 export interface SignalCatalogueEntry {
@@ -16,6 +16,17 @@ export interface SignalCatalogueEntry {
   statHint: string;
   /** Unit of the signal's values, e.g. `ms`; shown in alert messages. Counts print without it. */
   unit?: string;
+  /** The dimensions a rule may group and filter this signal by; default {@link DIMENSIONS}. */
+  dimensions?: readonly string[];
+  /**
+   * The signal's sub-window in ms: its rules' windows and baseline windows must be multiples of it.
+   * Default: the context's `slideMs`.
+   */
+  slideMs?: number;
+  /** Longest window plus baseline window the engine retains for this signal, in ms. Default: the context's `maxWindowMs`. */
+  maxWindowMs?: number;
+  /** True when `stat` (e.g. `psi`) is only defined against a baseline window, so a rule using it needs `baseline`. */
+  requiresBaseline?(stat: string): boolean;
 }
 
 /** The signals a rules file may name, by signal name (e.g. `latency`, `ttft`). Supplied by the engine. */
@@ -25,9 +36,9 @@ export interface SignalCatalogue {
 
 /** Engine facts a rules file is validated against. */
 export interface RuleParseContext {
-  /** The signal operators' slide in ms; every rule window must be a positive multiple of it. */
+  /** The signal operators' slide in ms: the sub-window of every signal whose catalogue entry gives none. */
   slideMs: number;
-  /** Longest window the engine retains, in ms; no limit when absent. */
+  /** Longest window (plus baseline) the engine retains, in ms, for signals whose entry gives none; no limit when absent. */
   maxWindowMs?: number;
   catalogue: SignalCatalogue;
 }
@@ -44,10 +55,18 @@ export interface RuleDefinition {
   readonly stat: string;
   /** Unit of the signal from the catalogue (e.g. `ms`), for messages. */
   readonly unit?: string;
-  readonly groupBy: readonly Dimension[];
-  /** Only spans whose dimensions equal these values count; keys sorted. */
-  readonly filter: Readonly<GroupLabels>;
+  /** Dimensions of the rule's signal to group by, in the order they form the group key. */
+  readonly groupBy: readonly string[];
+  /** Only events whose dimensions equal these values count; keys sorted. */
+  readonly filter: Readonly<Record<string, string>>;
   readonly windowMs: number;
+  /**
+   * Compare the stat over `windowMs` with its value over the `baseline.windowMs` just before it. The
+   * value tested against `threshold` is then current − baseline (`difference`), current / baseline
+   * (`ratio`) or (current − baseline) / baseline (`relative`); the rule's view computes it, so its
+   * snapshots carry the compared value. A stat that needs a baseline (`psi`) is itself computed against it.
+   */
+  readonly baseline?: Readonly<BaselineSpec>;
   readonly comparator: Comparator;
   readonly threshold: number;
   /** How long the condition must hold before FIRING; 0 fires at the first holding evaluation. */
@@ -72,6 +91,7 @@ export const RULE_KEYS = [
   'groupBy',
   'filter',
   'window',
+  'baseline',
   'op',
   'threshold',
   'for',
@@ -81,6 +101,9 @@ export const RULE_KEYS = [
   'resolveFor',
 ] as const;
 
+/** The keys of a rule's `baseline` mapping. */
+const BASELINE_KEYS = ['window', 'compare'] as const;
+const BASELINE_COMPARES: ReadonlyArray<BaselineSpec['compare']> = ['difference', 'ratio', 'relative'];
 const TOP_LEVEL_KEYS = ['rules'] as const;
 const COMPARATORS: readonly Comparator[] = ['>', '>=', '<', '<='];
 const SEVERITIES: readonly Severity[] = ['INFO', 'WARNING', 'CRITICAL'];
@@ -154,15 +177,16 @@ function validateRules(
 ): RuleDefinition[] {
   checkContext(ctx);
   const result = rulesFileSchema(ctx).safeParse(data);
-  const issues: Array<{ path: KeyPathSegment[]; message: string }> = [];
+  const issues: PathIssue[] = [];
   if (!result.success) {
     for (const issue of result.error.issues) issues.push(...describeIssue(issue, data));
   }
   issues.push(...crossFieldIssues(data, ctx));
   if (issues.length > 0 || !result.success) {
-    // Zod reports per-object in schema order; regroup by rule so the listing follows the file.
-    const ruleIndex = (p: readonly KeyPathSegment[]): number => (p[0] === 'rules' && typeof p[1] === 'number' ? p[1] : -1);
-    const sorted = issues.map((issue, i) => ({ issue, i })).sort((a, b) => ruleIndex(a.issue.path) - ruleIndex(b.issue.path) || a.i - b.i);
+    // Zod and the cross-field checks each report in their own order; sort so the listing goes rule by rule, key by key.
+    const sorted = issues
+      .map((issue, i) => ({ issue, i, order: issueOrder(issue.path, data) }))
+      .sort((a, b) => compareOrders(a.order, b.order) || a.i - b.i);
     throw rulesError(
       source,
       sorted.map(({ issue }) => {
@@ -175,18 +199,16 @@ function validateRules(
   }
   return result.data.rules.map((raw) => {
     const entry = ctx.catalogue.signals[raw.signal];
-    const filter = sortedFilter(raw.filter);
-    // The schema checked every entry with isDimension.
-    const groupBy = raw.groupBy as Dimension[];
-    const rule: RuleDefinition = {
+    const fields: Omit<RuleDefinition, 'viewId'> = {
       name: raw.name,
       ...(raw.description === undefined ? {} : { description: raw.description }),
       signal: raw.signal,
       stat: raw.stat,
       ...(entry.unit === undefined ? {} : { unit: entry.unit }),
-      groupBy: Object.freeze([...groupBy]),
-      filter: Object.freeze(filter),
+      groupBy: Object.freeze([...raw.groupBy]),
+      filter: Object.freeze(sortedFilter(raw.filter)),
       windowMs: raw.window,
+      ...(raw.baseline === undefined ? {} : { baseline: Object.freeze({ windowMs: raw.baseline.window, compare: raw.baseline.compare }) }),
       comparator: raw.op,
       threshold: raw.threshold,
       forMs: raw.for,
@@ -194,17 +216,16 @@ function validateRules(
       minCount: raw.minCount,
       hysteresis: raw.hysteresis,
       resolveForMs: raw.resolveFor,
-      viewId: viewIdOf({ signal: raw.signal, groupBy, windowMs: raw.window, filter, stats: [raw.stat] }),
     };
-    return Object.freeze(rule);
+    return Object.freeze({ ...fields, viewId: viewIdOf(viewSpecOf(fields)) });
   });
 }
 
+/**
+ * The shape of a rules file. What depends on the rule's signal (stat, dimensions, window and
+ * baseline limits) is checked in {@link crossFieldIssues}, which sees the signal even when other keys fail.
+ */
 function rulesFileSchema(ctx: RuleParseContext) {
-  const slide = formatDuration(ctx.slideMs);
-  const dimension = z.string().superRefine((d, c) => {
-    if (!isDimension(d)) c.addIssue({ code: 'custom', message: `${describeValue(d)} is not a dimension (${DIMENSIONS.join(', ')})` });
-  });
   const rule = z.strictObject({
     name: z.string().superRefine((name, c) => {
       if (!NAME_RE.test(name)) {
@@ -222,10 +243,9 @@ function rulesFileSchema(ctx: RuleParseContext) {
         });
       }
     }),
-    // Checked against the rule's signal in crossFieldIssues, which sees the signal even when other keys fail.
     stat: z.string(),
     groupBy: z
-      .array(dimension)
+      .array(z.string())
       .superRefine((dims, c) => {
         dims.forEach((d, i) => {
           if (dims.indexOf(d) !== i) c.addIssue({ code: 'custom', path: [i], message: `"${d}" is listed twice` });
@@ -234,20 +254,28 @@ function rulesFileSchema(ctx: RuleParseContext) {
       .default([]),
     filter: z
       .record(
-        dimension,
+        z.string(),
         z.string().superRefine((v, c) => {
           if (v === '') c.addIssue({ code: 'custom', message: 'a filter value cannot be empty' });
         }),
       )
       .default({}),
-    window: durationField(true, (ms, shown) => {
-      if (ms === 0) return `window must be longer than 0`;
-      if (ms % ctx.slideMs !== 0) return `${shown} is not a multiple of the slide (${slide})`;
-      if (ctx.maxWindowMs !== undefined && ms > ctx.maxWindowMs) {
-        return `${shown} is longer than the engine's maximum window (${formatDuration(ctx.maxWindowMs)})`;
-      }
-      return undefined;
-    }),
+    window: durationField(true, (ms) => (ms === 0 ? 'window must be longer than 0' : undefined)),
+    baseline: z
+      .strictObject({
+        window: durationField(true, (ms) => (ms === 0 ? 'baseline window must be longer than 0' : undefined)),
+        compare: z
+          .unknown()
+          .transform((raw, c): BaselineSpec['compare'] => {
+            const lower = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
+            const known = BASELINE_COMPARES.find((m) => m === lower);
+            if (known !== undefined) return known;
+            c.addIssue({ code: 'custom', message: `expected one of ${BASELINE_COMPARES.join(', ')}, got ${describeValue(raw)}` });
+            return z.NEVER;
+          })
+          .default('difference'),
+      })
+      .optional(),
     op: z.unknown().transform((raw, c): Comparator => {
       if (typeof raw === 'string' && (COMPARATORS as readonly string[]).includes(raw.trim())) return raw.trim() as Comparator;
       const message =
@@ -284,10 +312,10 @@ function rulesFileSchema(ctx: RuleParseContext) {
 }
 
 /** A duration key checked by `check`; absent, it is an issue when required and 0 otherwise. */
-function durationField(required: boolean, check?: (ms: number, shown: string) => string | undefined) {
+function durationField(required: boolean, check?: (ms: number) => string | undefined) {
   const field = z.unknown().transform((raw, c): number => {
     const parsed = raw === undefined ? ({ ok: false, reason: MISSING } as const) : tryParseDuration(raw);
-    const problem = parsed.ok ? check?.(parsed.ms, typeof raw === 'string' ? raw.trim() : formatDuration(parsed.ms)) : parsed.reason;
+    const problem = parsed.ok ? check?.(parsed.ms) : parsed.reason;
     if (!parsed.ok || problem !== undefined) {
       c.addIssue({ code: 'custom', message: problem ?? MISSING });
       return z.NEVER;
@@ -298,7 +326,7 @@ function durationField(required: boolean, check?: (ms: number, shown: string) =>
 }
 
 /** Turns one zod issue into path + message pairs; unknown keys give one pair per key. */
-function describeIssue(issue: z.core.$ZodIssue, data: unknown): Array<{ path: KeyPathSegment[]; message: string }> {
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): PathIssue[] {
   const path = issue.path.filter((p): p is KeyPathSegment => typeof p !== 'symbol');
   const raw = valueAt(data, path);
   switch (issue.code) {
@@ -311,7 +339,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Array<{ path: Ke
       return [{ path, message: `expected ${expected}, got ${describeValue(raw)}` }];
     }
     case 'unrecognized_keys': {
-      const allowed: readonly string[] = path.length === 0 ? TOP_LEVEL_KEYS : RULE_KEYS;
+      const allowed = allowedKeysAt(path);
       return issue.keys.map((key) => {
         const hint = closestMatch(key, allowed);
         return {
@@ -327,20 +355,21 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Array<{ path: Ke
   }
 }
 
-/** Checks that need two keys of a rule or several rules: stat against signal, and unique names. */
-function crossFieldIssues(data: unknown, ctx: RuleParseContext): Array<{ path: KeyPathSegment[]; message: string }> {
+/**
+ * Checks that need two keys of a rule or several rules: everything that depends on the rule's
+ * signal (stat, groupBy and filter dimensions, window and baseline against the signal's sub-window
+ * and retention), and unique names. Checks against the signal are skipped while it is unknown.
+ */
+function crossFieldIssues(data: unknown, ctx: RuleParseContext): PathIssue[] {
   const rules = valueAt(data, ['rules']);
   if (!Array.isArray(rules)) return [];
-  const issues: Array<{ path: KeyPathSegment[]; message: string }> = [];
+  const issues: PathIssue[] = [];
   const firstByName = new Map<string, number>();
   rules.forEach((rule: unknown, i) => {
     if (!isPlainObject(rule)) return;
-    const { signal, stat, name } = rule;
-    if (typeof signal === 'string' && typeof stat === 'string' && Object.hasOwn(ctx.catalogue.signals, signal)) {
-      const entry = ctx.catalogue.signals[signal];
-      if (!entry.isValidStat(stat)) {
-        issues.push({ path: ['rules', i, 'stat'], message: `${describeValue(stat)} is not a stat of ${signal}; expected ${entry.statHint}` });
-      }
+    const { signal, name } = rule;
+    if (typeof signal === 'string' && Object.hasOwn(ctx.catalogue.signals, signal)) {
+      issues.push(...signalIssues(rule, i, signalLimits(signal, ctx.catalogue.signals[signal], ctx)));
     }
     if (typeof name === 'string') {
       const first = firstByName.get(name);
@@ -351,12 +380,166 @@ function crossFieldIssues(data: unknown, ctx: RuleParseContext): Array<{ path: K
   return issues;
 }
 
+/** A problem at a key path, before the path is formatted. */
+interface PathIssue {
+  path: KeyPathSegment[];
+  message: string;
+}
+
+/** One catalogue entry with the context's defaults filled in, and how errors name its limits. */
+interface SignalLimits {
+  signal: string;
+  entry: SignalCatalogueEntry;
+  dimensions: readonly string[];
+  slideMs: number;
+  maxWindowMs: number | undefined;
+  /** `the slide (10s)`, or `eval_score's sub-window (1m)` when the signal has its own. */
+  slideName: string;
+  /** `the engine's maximum window (1h)`, or `eval_score's maximum window (25h)` when the signal has its own; empty without a limit. */
+  maxName: string;
+}
+
+function signalLimits(signal: string, entry: SignalCatalogueEntry, ctx: RuleParseContext): SignalLimits {
+  const slideMs = entry.slideMs ?? ctx.slideMs;
+  const maxWindowMs = entry.maxWindowMs ?? ctx.maxWindowMs;
+  return {
+    signal,
+    entry,
+    dimensions: entry.dimensions ?? DIMENSIONS,
+    slideMs,
+    maxWindowMs,
+    slideName: slideMs === ctx.slideMs ? `the slide (${formatDuration(slideMs)})` : `${signal}'s sub-window (${formatDuration(slideMs)})`,
+    maxName:
+      maxWindowMs === undefined
+        ? ''
+        : maxWindowMs === ctx.maxWindowMs
+          ? `the engine's maximum window (${formatDuration(maxWindowMs)})`
+          : `${signal}'s maximum window (${formatDuration(maxWindowMs)})`,
+  };
+}
+
+/** The problems of rule `i` that depend on its (known) signal. */
+function signalIssues(rule: Record<string | number, unknown>, i: number, limits: SignalLimits): PathIssue[] {
+  const { signal, entry, dimensions } = limits;
+  const issues: PathIssue[] = [];
+  const at = (...path: KeyPathSegment[]): KeyPathSegment[] => ['rules', i, ...path];
+  const { stat, groupBy, filter, window, baseline } = rule;
+  if (typeof stat === 'string') {
+    if (!entry.isValidStat(stat)) {
+      issues.push({ path: at('stat'), message: `${describeValue(stat)} is not a stat of ${signal}; expected ${entry.statHint}` });
+    } else if (baseline === undefined && entry.requiresBaseline?.(stat) === true) {
+      issues.push({ path: at('stat'), message: `${stat} needs a baseline` });
+    }
+  }
+  const notADimension = (d: string): string =>
+    `${describeValue(d)} is not a dimension of ${signal} (${dimensions.length === 0 ? 'it has none' : dimensions.join(', ')})`;
+  if (Array.isArray(groupBy)) {
+    groupBy.forEach((d: unknown, j) => {
+      if (typeof d === 'string' && !dimensions.includes(d)) issues.push({ path: at('groupBy', j), message: notADimension(d) });
+    });
+  }
+  if (isPlainObject(filter)) {
+    for (const d of Object.keys(filter)) {
+      if (!dimensions.includes(d)) issues.push({ path: at('filter', d), message: notADimension(d) });
+    }
+  }
+  const windowMs = checkWindow(window, limits, at('window'), issues);
+  if (isPlainObject(baseline)) {
+    const baselineMs = checkWindow(baseline.window, limits, at('baseline', 'window'), issues);
+    const max = limits.maxWindowMs;
+    if (windowMs !== undefined && baselineMs !== undefined && max !== undefined && windowMs + baselineMs > max) {
+      issues.push({
+        path: at('baseline', 'window'),
+        message: `${shownDuration(baseline.window, baselineMs)} plus the window (${shownDuration(window, windowMs)}) is longer than ${limits.maxName}`,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Checks a window (or baseline window) against the signal's sub-window and retention, adding the
+ * problem at `path`. Returns the milliseconds when they fit; undefined when they do not, or are not a
+ * positive duration (the schema reports that).
+ */
+function checkWindow(raw: unknown, limits: SignalLimits, path: KeyPathSegment[], issues: PathIssue[]): number | undefined {
+  const parsed = raw === undefined ? undefined : tryParseDuration(raw);
+  if (parsed === undefined || !parsed.ok || parsed.ms === 0) return undefined;
+  const shown = shownDuration(raw, parsed.ms);
+  if (parsed.ms % limits.slideMs !== 0) {
+    issues.push({ path, message: `${shown} is not a multiple of ${limits.slideName}` });
+    return undefined;
+  }
+  if (limits.maxWindowMs !== undefined && parsed.ms > limits.maxWindowMs) {
+    issues.push({ path, message: `${shown} is longer than ${limits.maxName}` });
+    return undefined;
+  }
+  return parsed.ms;
+}
+
+/** A duration as the file wrote it when it was text, else in the coarsest exact unit. */
+function shownDuration(raw: unknown, ms: number): string {
+  return typeof raw === 'string' ? raw.trim() : formatDuration(ms);
+}
+
+/** The keys a mapping at `path` may have, for unknown-key messages. */
+function allowedKeysAt(path: readonly KeyPathSegment[]): readonly string[] {
+  if (path.length === 0) return TOP_LEVEL_KEYS;
+  if (path.length === 3 && path[0] === 'rules' && path[2] === 'baseline') return BASELINE_KEYS;
+  return RULE_KEYS;
+}
+
+/**
+ * Where an issue sorts: by rule, then by key in documentation order (unknown keys last), then by
+ * position inside the key's value (list index, or mapping key in file order). Issues outside any
+ * rule sort first.
+ */
+function issueOrder(path: readonly KeyPathSegment[], data: unknown): number[] {
+  if (!(path[0] === 'rules' && typeof path[1] === 'number')) return [-1];
+  const order = [path[1]];
+  for (let k = 2; k < path.length; k++) {
+    const segment = path[k];
+    if (typeof segment === 'number') {
+      order.push(segment);
+      continue;
+    }
+    const prefix = path.slice(0, k);
+    const keys: readonly string[] =
+      k === 2 ? RULE_KEYS : k === 3 && prefix[2] === 'baseline' ? BASELINE_KEYS : Object.keys(asPlainObject(valueAt(data, prefix)));
+    const rank = keys.indexOf(segment);
+    order.push(rank < 0 ? keys.length : rank);
+  }
+  return order;
+}
+
+function compareOrders(a: readonly number[], b: readonly number[]): number {
+  for (let k = 0; k < Math.min(a.length, b.length); k++) {
+    if (a[k] !== b[k]) return a[k] - b[k];
+  }
+  return a.length - b.length;
+}
+
+function asPlainObject(value: unknown): Record<string | number, unknown> {
+  return isPlainObject(value) ? value : {};
+}
+
 function checkContext(ctx: RuleParseContext): void {
   if (!Number.isSafeInteger(ctx.slideMs) || ctx.slideMs <= 0) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `slide must be a positive whole number of milliseconds, got ${ctx.slideMs}`);
   }
   if (ctx.maxWindowMs !== undefined && !(ctx.maxWindowMs >= ctx.slideMs)) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `maximum window (${ctx.maxWindowMs} ms) must be at least the slide (${ctx.slideMs} ms)`);
+  }
+  for (const [signal, entry] of Object.entries(ctx.catalogue.signals)) {
+    const path = (key: string): string => formatKeyPath(['catalogue', 'signals', signal, key]);
+    if (entry.slideMs !== undefined && (!Number.isSafeInteger(entry.slideMs) || entry.slideMs <= 0)) {
+      throw new VigilError('VIGIL_CONFIG_INVALID', `${path('slideMs')}: sub-window must be a positive whole number of milliseconds, got ${entry.slideMs}`);
+    }
+    const slideMs = entry.slideMs ?? ctx.slideMs;
+    const maxWindowMs = entry.maxWindowMs ?? ctx.maxWindowMs;
+    if ((entry.slideMs !== undefined || entry.maxWindowMs !== undefined) && maxWindowMs !== undefined && !(maxWindowMs >= slideMs)) {
+      throw new VigilError('VIGIL_CONFIG_INVALID', `${path('maxWindowMs')}: maximum window (${maxWindowMs} ms) must be at least the sub-window (${slideMs} ms)`);
+    }
   }
 }
 
@@ -405,8 +588,8 @@ function isPlainObject(value: unknown): value is Record<string | number, unknown
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function sortedFilter(filter: Record<string, string>): GroupLabels {
-  const out: GroupLabels = {};
-  for (const key of Object.keys(filter).sort()) out[key as Dimension] = filter[key];
+function sortedFilter(filter: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(filter).sort()) out[key] = filter[key];
   return out;
 }

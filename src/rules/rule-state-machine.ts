@@ -159,9 +159,13 @@ export class RuleStateMachine {
     }
   }
 
-  /** The rule's statistic for a group; `count` falls back to the group's event count. Non-finite reads as missing. */
+  /**
+   * The rule's statistic for a group; without a baseline, `count` falls back to the group's event
+   * count (with one, the value is a comparison the snapshot must carry). Non-finite reads as missing.
+   */
   private valueOf(group: SnapshotGroup): number | undefined {
-    const raw = group.values[this.rule.stat] ?? (this.rule.stat === 'count' ? group.count : undefined);
+    const { stat, baseline } = this.rule;
+    const raw = group.values[stat] ?? (stat === 'count' && baseline === undefined ? group.count : undefined);
     return typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined;
   }
 

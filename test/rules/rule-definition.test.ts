@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isVigilError, type VigilError } from '../../src/errors.js';
 import { loadRulesFile, parseRules, parseRulesYaml, ruleViewOf, ruleViews, type RuleIssue } from '../../src/rules/index.js';
-import { CTX, rulesOf } from './rule-fixtures.js';
+import { CATALOGUE, CTX, EVAL_MAX_WINDOW_MS, evalDropRule, ruleOf, rulesOf, type RuleFields } from './rule-fixtures.js';
 
 const EXAMPLE_RULES = fileURLToPath(new URL('../../rules/example-rules.yaml', import.meta.url));
 
@@ -56,6 +56,16 @@ function rulesErrorOf(fn: () => unknown): VigilError {
 
 function issuesOf(err: VigilError): RuleIssue[] {
   return err.details.issues as RuleIssue[];
+}
+
+/** The `path: message` lines of the error validating one rule made of `fields` (see `ruleOf`). */
+function problemsOf(fields: RuleFields): string[] {
+  return issuesOf(rulesErrorOf(() => ruleOf(fields))).map((i) => `${i.path}: ${i.message}`);
+}
+
+/** An eval-score rule with `fields` changed, as for {@link problemsOf}. */
+function evalRule(fields: RuleFields = {}): RuleFields {
+  return { signal: 'eval_score', stat: 'mean', groupBy: ['evaluator', 'metric'], window: '15m', op: '<', threshold: 0.7, ...fields };
 }
 
 describe('parseRulesYaml', () => {
@@ -143,10 +153,10 @@ describe('parseRulesYaml', () => {
     assert.doesNotThrow(() => parseRulesYaml(withKey('window', '2h'), { ...CTX, maxWindowMs: undefined }));
   });
 
-  it('names the index of a groupBy entry that is not a dimension, listing the dimensions', () => {
+  it('names the index of a groupBy entry that is not a dimension, listing the dimensions of the signal', () => {
     const text = rulesFile(ruleYaml({ name: 'a' }), ruleYaml({ name: 'b' }), ruleYaml({ name: 'c', groupBy: '[region, model]' }));
     const err = rulesErrorOf(() => parseRulesYaml(text, CTX, 'rules.yaml'));
-    assert.equal(err.message, 'rules.yaml: rules[2].groupBy[0]: "region" is not a dimension (service, operation, model, provider, tenant)');
+    assert.equal(err.message, 'rules.yaml: rules[2].groupBy[0]: "region" is not a dimension of latency (service, operation, model, provider, tenant)');
   });
 
   it('refuses a dimension listed twice in groupBy', () => {
@@ -157,7 +167,7 @@ describe('parseRulesYaml', () => {
     const err = rulesErrorOf(() => parseRulesYaml(withKey('filter', '{ region: eu, tenant: 42 }'), CTX));
     assert.deepEqual(
       issuesOf(err).map((i) => `${i.path}: ${i.message}`),
-      ['rules[0].filter.region: "region" is not a dimension (service, operation, model, provider, tenant)', 'rules[0].filter.tenant: expected a string, got 42'],
+      ['rules[0].filter.region: "region" is not a dimension of latency (service, operation, model, provider, tenant)', 'rules[0].filter.tenant: expected a string, got 42'],
     );
   });
 
@@ -177,7 +187,7 @@ describe('parseRulesYaml', () => {
 
   it('lists the allowed keys when an unknown key resembles none', () => {
     const err = rulesErrorOf(() => parseRulesYaml(rulesFile(ruleYaml({ colour: 'red' })), CTX));
-    assert.match(err.message, /rules\[0\]\.colour: unknown key "colour"; allowed keys: name, description, signal, stat, groupBy, filter, window, op, threshold, for, severity, minCount, hysteresis, resolveFor/);
+    assert.match(err.message, /rules\[0\]\.colour: unknown key "colour"; allowed keys: name, description, signal, stat, groupBy, filter, window, baseline, op, threshold, for, severity, minCount, hysteresis, resolveFor$/);
   });
 
   it('reports unknown top-level keys and a missing rules list', () => {
@@ -332,5 +342,151 @@ describe('ruleViews', () => {
     const rules = rulesOf([{ name: 'a' }, { name: 'b', stat: 'p50' }, { name: 'c', window: '1m' }, { name: 'd', signal: 'ttft' }]);
     assert.equal(new Set(rules.map((r) => r.viewId)).size, 4);
     assert.equal(ruleViews(rules).length, 4);
+  });
+});
+
+describe('parseRules against the limits of the rule\'s signal', () => {
+  it('accepts the dimensions, windows and filters of a signal with its own dimensions, sub-window and retention', () => {
+    const rule = ruleOf(evalRule({ filter: { tenant: 'acme', evaluator: 'judge' }, window: '25h' }));
+    assert.deepEqual(rule.groupBy, ['evaluator', 'metric']);
+    assert.deepEqual(rule.filter, { evaluator: 'judge', tenant: 'acme' });
+    assert.equal(rule.windowMs, EVAL_MAX_WINDOW_MS);
+    assert.equal(ruleOf({ signal: 'users', stat: 'rate_spike', groupBy: ['user'], threshold: 0 }).groupBy[0], 'user');
+  });
+
+  it('refuses a groupBy or filter dimension the signal does not have, listing the signal\'s dimensions', () => {
+    assert.deepEqual(problemsOf({ groupBy: ['model', 'evaluator'] }), [
+      'rules[0].groupBy[1]: "evaluator" is not a dimension of latency (service, operation, model, provider, tenant)',
+    ]);
+    assert.deepEqual(problemsOf(evalRule({ groupBy: ['provider'], filter: { operation: 'chat' } })), [
+      'rules[0].groupBy[0]: "provider" is not a dimension of eval_score (evaluator, metric, service, model, tenant)',
+      'rules[0].filter.operation: "operation" is not a dimension of eval_score (evaluator, metric, service, model, tenant)',
+    ]);
+    assert.deepEqual(problemsOf({ signal: 'users', stat: 'probing', groupBy: [], filter: { model: 'gpt-4o' } }), [
+      'rules[0].filter.model: "model" is not a dimension of users (user)',
+    ]);
+  });
+
+  it('refuses a window that is not a multiple of the signal\'s own sub-window, naming it', () => {
+    assert.deepEqual(problemsOf(evalRule({ window: '30s' })), ['rules[0].window: 30s is not a multiple of eval_score\'s sub-window (1m)']);
+    assert.deepEqual(problemsOf(evalRule({ window: 90_000 })), ['rules[0].window: 90s is not a multiple of eval_score\'s sub-window (1m)']);
+    assert.deepEqual(problemsOf({ window: '15s' }), ['rules[0].window: 15s is not a multiple of the slide (10s)']);
+  });
+
+  it('refuses a window longer than the signal\'s own retention, and allows one within it beyond the engine default', () => {
+    assert.deepEqual(problemsOf(evalRule({ window: '26h' })), ['rules[0].window: 26h is longer than eval_score\'s maximum window (25h)']);
+    assert.deepEqual(problemsOf({ window: '2h' }), ['rules[0].window: 2h is longer than the engine\'s maximum window (1h)']);
+    assert.equal(ruleOf(evalRule({ window: '2h' })).windowMs, 7_200_000);
+  });
+
+  it('gives only the unknown-signal message for a rule whose signal is unknown, not guesses at its dimensions or window', () => {
+    assert.deepEqual(problemsOf(evalRule({ signal: 'eval_scor', window: '30s' })), [
+      'rules[0].signal: unknown signal "eval_scor" (did you mean "eval_score"?); known signals: latency, ttft, errors, cost, request_cost, output_length, eval_score, users',
+    ]);
+  });
+
+  it('lists the problems of a rule in key order, whichever check found them', () => {
+    assert.deepEqual(
+      problemsOf({ threshold: 'high', window: '7s', groupBy: ['region'], stat: 'p101' }).map((line) => line.split(':')[0]),
+      ['rules[0].stat', 'rules[0].groupBy[0]', 'rules[0].window', 'rules[0].threshold'],
+    );
+  });
+
+  it('refuses a catalogue entry whose sub-window or retention is impossible, naming the entry', () => {
+    const withEntry = (fields: Record<string, unknown>) => ({ ...CTX, catalogue: { signals: { ...CATALOGUE.signals, eval_score: { ...CATALOGUE.signals.eval_score, ...fields } } } });
+    assert.throws(
+      () => parseRules({ rules: [] }, withEntry({ slideMs: 0 })),
+      (err) => isVigilError(err, 'VIGIL_CONFIG_INVALID') && err.message === 'catalogue.signals.eval_score.slideMs: sub-window must be a positive whole number of milliseconds, got 0',
+    );
+    assert.throws(
+      () => parseRules({ rules: [] }, withEntry({ maxWindowMs: 30_000 })),
+      (err) => isVigilError(err, 'VIGIL_CONFIG_INVALID') && err.message === 'catalogue.signals.eval_score.maxWindowMs: maximum window (30000 ms) must be at least the sub-window (60000 ms)',
+    );
+  });
+});
+
+describe('parseRules with a baseline', () => {
+  it('reads the baseline window and comparison, defaulting to difference', () => {
+    assert.deepEqual(evalDropRule().baseline, { windowMs: 86_400_000, compare: 'difference' });
+    assert.deepEqual(evalDropRule({ baseline: { window: '1h', compare: 'Ratio' } }).baseline, { windowMs: 3_600_000, compare: 'ratio' });
+    assert.deepEqual(ruleOf({ baseline: { window: '55m', compare: 'relative' } }).baseline, { windowMs: 3_300_000, compare: 'relative' });
+    assert.equal(Object.hasOwn(ruleOf(), 'baseline'), false, 'no baseline key without a baseline');
+  });
+
+  it('reads a baseline from YAML', () => {
+    const [rule] = parseRulesYaml(withKey('baseline', '{ window: 30m, compare: relative }'), CTX);
+    assert.deepEqual(rule.baseline, { windowMs: 1_800_000, compare: 'relative' });
+  });
+
+  it('refuses a baseline window that is not a multiple of the signal\'s sub-window', () => {
+    assert.deepEqual(problemsOf(evalRule({ baseline: { window: '90s' } })), ['rules[0].baseline.window: 90s is not a multiple of eval_score\'s sub-window (1m)']);
+    assert.deepEqual(problemsOf({ baseline: { window: '25s' } }), ['rules[0].baseline.window: 25s is not a multiple of the slide (10s)']);
+  });
+
+  it('refuses a window plus baseline longer than the signal retains', () => {
+    assert.deepEqual(problemsOf(evalRule({ baseline: { window: '24h' }, window: '2h' })), [
+      'rules[0].baseline.window: 24h plus the window (2h) is longer than eval_score\'s maximum window (25h)',
+    ]);
+    assert.deepEqual(problemsOf({ baseline: { window: '56m' } }), [
+      'rules[0].baseline.window: 56m plus the window (5m) is longer than the engine\'s maximum window (1h)',
+    ]);
+    assert.deepEqual(problemsOf({ baseline: { window: '2h' } }), ['rules[0].baseline.window: 2h is longer than the engine\'s maximum window (1h)']);
+    assert.equal(ruleOf({ baseline: { window: '55m' } }).baseline?.windowMs, 3_300_000, 'exactly the maximum is allowed');
+    const atLimit = evalDropRule({ window: '1h' });
+    assert.equal(atLimit.windowMs + (atLimit.baseline?.windowMs ?? 0), EVAL_MAX_WINDOW_MS, 'and so is exactly the signal\'s maximum');
+  });
+
+  it('refuses an unknown comparison, a missing or empty baseline window, and a baseline that is not a mapping', () => {
+    assert.deepEqual(problemsOf({ baseline: { window: '10m', compare: 'delta' } }), [
+      'rules[0].baseline.compare: expected one of difference, ratio, relative, got "delta"',
+    ]);
+    assert.deepEqual(problemsOf({ baseline: { compare: 'ratio' } }), ['rules[0].baseline.window: required key is missing']);
+    assert.deepEqual(problemsOf({ baseline: { window: '0s' } }), ['rules[0].baseline.window: baseline window must be longer than 0']);
+    assert.deepEqual(problemsOf({ baseline: '24h' }), ['rules[0].baseline: expected a mapping, got "24h"']);
+  });
+
+  it('reports unknown keys inside baseline against the baseline\'s own keys', () => {
+    assert.deepEqual(problemsOf({ baseline: { windw: '10m' } }), [
+      'rules[0].baseline.window: required key is missing',
+      'rules[0].baseline.windw: unknown key "windw" (did you mean "window"?)',
+    ]);
+    assert.deepEqual(problemsOf({ baseline: { window: '10m', colour: 'red' } }), ['rules[0].baseline.colour: unknown key "colour"; allowed keys: window, compare']);
+  });
+
+  it('names the baseline keys by YAML line', () => {
+    const err = rulesErrorOf(() => parseRulesYaml(withKey('baseline', '\n      window: 7s\n      compare: ratio'), CTX, 'rules.yaml'));
+    assert.deepEqual(issuesOf(err), [{ path: 'rules[0].baseline.window', message: '7s is not a multiple of the slide (10s)', line: 11 }]);
+  });
+
+  it('refuses a stat that needs a baseline in a rule without one', () => {
+    assert.deepEqual(problemsOf({ signal: 'request_cost', stat: 'psi', threshold: 0.2 }), ['rules[0].stat: psi needs a baseline']);
+    assert.equal(evalDropRule({ stat: 'psi', op: '>', threshold: 0.2 }).stat, 'psi');
+    assert.deepEqual(problemsOf(evalRule({ stat: 'psi', baseline: '24h' })), ['rules[0].baseline: expected a mapping, got "24h"'], 'a malformed baseline is reported as such');
+    assert.deepEqual(problemsOf({ stat: 'psi' }), [`rules[0].stat: "psi" is not a stat of latency; expected ${CATALOGUE.signals.latency.statHint}`]);
+  });
+
+  it('puts the baseline into the view and its id, so rules differing only in baseline read different views', () => {
+    const rules = rulesOf([
+      { name: 'plain' },
+      { name: 'diff', baseline: { window: '30m' } },
+      { name: 'diff-again', baseline: { window: '30m', compare: 'difference' }, threshold: 1 },
+      { name: 'ratio', baseline: { window: '30m', compare: 'ratio' } },
+      { name: 'longer', baseline: { window: '55m' } },
+    ]);
+    const views = ruleViews(rules);
+    assert.equal(views.length, 4);
+    assert.equal(rules[1].viewId, rules[2].viewId);
+    assert.equal(rules[0].viewId, 'signal=latency;groupBy=model;windowMs=300000;filter=;stats=p99');
+    assert.equal(rules[1].viewId, 'signal=latency;groupBy=model;windowMs=300000;filter=;stats=p99;baseline=1800000:difference');
+    assert.deepEqual(ruleViewOf(rules[3]), {
+      id: 'signal=latency;groupBy=model;windowMs=300000;filter=;stats=p99;baseline=1800000:ratio',
+      signal: 'latency',
+      groupBy: ['model'],
+      windowMs: 300_000,
+      filter: {},
+      stats: ['p99'],
+      baseline: { windowMs: 1_800_000, compare: 'ratio' },
+    });
+    assert.equal(Object.hasOwn(ruleViewOf(rules[0]), 'baseline'), false);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { AlertEvent, SignalView } from '../../src/model/index.js';
 import { alertIdOf, RuleStateMachine, ruleViewOf, type RuleDefinition, type RuleState } from '../../src/rules/index.js';
 import { boundary, makeSnapshot, type GroupSpec } from '../helpers/snapshot-factory.js';
-import { ruleOf, type RuleFields } from './rule-fixtures.js';
+import { EVAL_SLIDE_MS, evalDropRule, ruleOf, type RuleFields } from './rule-fixtures.js';
 
 const GPT = { model: 'gpt-4o' };
 const CLAUDE = { model: 'claude' };
@@ -216,6 +216,42 @@ describe('RuleStateMachine', () => {
       [{ labels: { model: 'gpt-4o', provider: 'openai' }, count: 3, value: 8000.5 }],
     ]);
     assert.equal(r.events[0].event.message, 'p99 latency where service=chat-api by model=gpt-4o, provider=openai is 8,001 ms (> 8,000) over 5m [info]');
+  });
+
+  it('fires and resolves a baseline rule on the compared value its view delivers, describing the change', () => {
+    const rule = evalDropRule();
+    const machine = new RuleStateMachine(rule);
+    const view = ruleViewOf(rule);
+    const judge = (value: number): GroupSpec[] => [{ labels: { evaluator: 'judge', metric: 'faithfulness' }, count: 40, value }];
+    const events = [-0.05, -0.14, -0.12, -0.02].flatMap((v, i) => machine.evaluate(makeSnapshot(view, boundary(i, EVAL_SLIDE_MS), judge(v))));
+    assert.deepEqual(
+      events.map((e) => [e.state, e.groupKey, e.value, e.windowMs, e.message]),
+      [
+        [
+          'FIRING',
+          'evaluator=judge,metric=faithfulness',
+          -0.14,
+          900_000,
+          'mean eval_score by evaluator=judge, metric=faithfulness dropped by 0.14 vs the previous 24h (< -0.1) over 15m [warning]',
+        ],
+        [
+          'RESOLVED',
+          'evaluator=judge,metric=faithfulness',
+          -0.02,
+          900_000,
+          'RESOLVED: mean eval_score by evaluator=judge, metric=faithfulness back to a drop of 0.02 vs the previous 24h (threshold -0.1) over 15m',
+        ],
+      ],
+    );
+  });
+
+  it('does not read a baseline count rule\'s value from the group\'s event count', () => {
+    const { machine, view } = machineOf({ stat: 'count', baseline: { window: '30m' }, op: '>', threshold: 50 });
+    const group = { key: 'model=gpt-4o', labels: GPT, count: 600, values: {} };
+    assert.deepEqual(machine.evaluate({ ...makeSnapshot(view, boundary(0)), groups: [group] }), [], 'no compared value, no alert');
+    const events = machine.evaluate({ ...makeSnapshot(view, boundary(1)), groups: [{ ...group, values: { count: 120 } }] });
+    assert.equal(events[0]?.value, 120);
+    assert.equal(events[0]?.message, 'count latency by model=gpt-4o rose by 120 vs the previous 30m (> 50) over 5m [critical]');
   });
 
   it('exports its state as plain data and continues identically after restoring it in a fresh machine', () => {
