@@ -174,7 +174,7 @@ interface DistributionFigures {
  * sub-window up to the retention, grouped by any of the family's dimensions and filtered by any
  * values, is answered by summing counters and merging digests; a view with a baseline also reads the
  * window before it and compares. Pure and synchronous: the caller decides lateness and when to
- * close and evict sub-windows. The generalisation of `PercentileWindowStore` to any family.
+ * close and evict sub-windows. Windowed signals of any family.
  *
  * Cost of {@link add}: the family's `count` into a reused scratch (zeroed first) and a sum into the
  * aggregate — O(counters) —, one `Map.get` per dimension to find the interned fine key, one in the

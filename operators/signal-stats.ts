@@ -14,7 +14,7 @@
  * | `<counter>_per_min`, `count_per_min` | sum (events) / window length in minutes |
  *
  * Distribution signals, over the values in a group and window: `count`, `sum`, `mean`, `min`,
- * `max`, `p<percentile>` (`p50`, `p99`, `p99.9`: see `parseStat` of the percentile store) and `psi`
+ * `max`, `p<percentile>` (`p50`, `p99`, `p99.9`: see {@link parseStat}) and `psi`
  * (population stability index against the view's baseline window).
  *
  * A counter's own name wins over the suffix forms: with counters `x` and `x_rate`, stat `x_rate`
@@ -22,8 +22,32 @@
  *
  * @packageDocumentation
  */
-import type { ParsedStat } from './percentile-window-store.js';
-import { parseStat } from './percentile-window-store.js';
+
+/** A parsed percentile-grammar stat; see {@link parseStat}. */
+export type ParsedStat = { kind: 'quantile'; q: number } | { kind: 'count' | 'mean' | 'min' | 'max' };
+
+// `p` + a percentile in (0, 100) without leading or trailing zeros, so each quantile has one name.
+const QUANTILE_STAT = /^p(0|[1-9][0-9]?)(\.[0-9]*[1-9])?$/;
+
+/**
+ * Parses a percentile-grammar stat name: `count`, `mean`, `min`, `max`, or `p` followed by a
+ * percentile strictly between 0 and 100 written without leading or trailing zeros — `p50`, `p99`,
+ * `p99.9`, `p0.1` (quantile q = percentile / 100). Returns `undefined` for anything else (`p100`,
+ * `p0`, `p050`, `p99.90`, `p999`). {@link parseDistributionStat} extends it with `sum` and `psi`.
+ */
+export function parseStat(name: string): ParsedStat | undefined {
+  switch (name) {
+    case 'count':
+    case 'mean':
+    case 'min':
+    case 'max':
+      return { kind: name };
+  }
+  if (!QUANTILE_STAT.test(name)) return undefined;
+  const percentile = Number(name.slice(1));
+  if (!(percentile > 0)) return undefined;
+  return { kind: 'quantile', q: percentile / 100 };
+}
 
 /**
  * A parsed counter-signal stat. Counter indices are positions in the `counters` list given to
@@ -37,7 +61,7 @@ export type CounterStat =
   /** `counter` null: `count_per_min`. */
   | { readonly kind: 'per_min'; readonly counter: number | null };
 
-/** A parsed distribution-signal stat: a percentile-store stat, `sum`, or `psi`. */
+/** A parsed distribution-signal stat: a {@link ParsedStat}, `sum`, or `psi`. */
 export type DistributionStat = ParsedStat | { readonly kind: 'sum' } | { readonly kind: 'psi' };
 
 const RATE_SUFFIX = '_rate';
@@ -88,7 +112,7 @@ function parseRatio(name: string, slash: number, counters: readonly string[]): C
 
 /**
  * Parses a stat of a distribution signal: `count`, `sum`, `mean`, `min`, `max`, `p<percentile>`
- * (as `parseStat` of the percentile store: `p50`, `p99.9`, not `p100` or `p99.90`) or `psi`.
+ * (as {@link parseStat}: `p50`, `p99.9`, not `p100` or `p99.90`) or `psi`.
  * Returns `undefined` for anything else. `psi` is only answerable by a view with a baseline.
  */
 export function parseDistributionStat(name: string): DistributionStat | undefined {

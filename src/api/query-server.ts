@@ -3,10 +3,12 @@ import { DIMENSIONS, isDimension, type Dimension, type GroupLabels } from '../mo
 import { isVigilError } from '../errors.js';
 import { formatDuration, tryParseDuration } from '../rules/duration.js';
 import type { QueryBackend } from './query-backend.js';
+import type { SignalBackend } from './signal-query.js';
+import { registerSignalRoutes } from './signal-routes.js';
 
 /** Options of {@link createQueryServer}. */
 export interface QueryServerOptions {
-  backend: QueryBackend;
+  backend: QueryBackend & SignalBackend;
   /** A pino logger or fastify logger options; false for none. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
 }
@@ -162,6 +164,8 @@ export function createQueryServer(options: QueryServerOptions): FastifyInstance 
     const answer = backend.percentiles({ metric, windowMs, groupBy, filter, quantiles });
     return { ...answer, window: { ...answer.window, label: formatDuration(answer.window.ms) } };
   });
+
+  registerSignalRoutes(app, backend, backend.defaultWindowMs);
 
   app.get('/v1/alerts', { schema: alertsSchema }, async (request) => {
     const { state, limit } = request.query as { state: 'firing' | 'all'; limit: number };

@@ -1,5 +1,5 @@
 import { parseConfig } from '../config/vigil-config.js';
-import { createEngine, defaultRulesFile, loadRules } from '../engine/engine-factory.js';
+import { createEngine, demoRulesFile, loadRules } from '../engine/engine-factory.js';
 import { createQueryServer } from '../api/query-server.js';
 import { createLogger } from '../logger.js';
 import { runDemo } from '../runtime/demo.js';
@@ -23,9 +23,10 @@ export interface DemoCommandOptions {
 
 /** `vigil demo`: the embedded engine on synthetic traffic, with the query API. */
 export async function runDemoCommand(opts: DemoCommandOptions): Promise<void> {
-  const windows = parseConfig({}, { env: {} }).windows;
-  const rules = await loadRules(opts.rules ?? defaultRulesFile(), windows);
-  const engine = createEngine(windows, rules, { idle: false });
+  const config = parseConfig({}, { env: {} });
+  const windows = config.windows;
+  const rules = await loadRules(opts.rules ?? demoRulesFile(), config);
+  const engine = createEngine(config, rules, { idle: false });
   const startTime = opts.start === undefined ? Math.floor(Date.now() / windows.slide) * windows.slide : Date.parse(opts.start);
   if (Number.isNaN(startTime)) throw new Error(`--start: "${opts.start}" is not an ISO-8601 time`);
   const sink = opts.alertsOut ? await openJsonlAlertSink(opts.alertsOut) : undefined;

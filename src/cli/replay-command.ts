@@ -21,8 +21,8 @@ export interface ReplayCommandOptions {
 /** `vigil replay FILE`: a span file through the engine in event time, alerts as JSON lines. */
 export async function runReplayCommand(file: string, opts: ReplayCommandOptions): Promise<void> {
   const config = opts.config ? loadConfigFile(opts.config) : parseConfig({}, { env: {} });
-  const rules = await loadRules(opts.rules ?? config.rules ?? defaultRulesFile(), config.windows);
-  const engine = createEngine(config.windows, rules, { idle: false });
+  const rules = await loadRules(opts.rules ?? config.rules ?? defaultRulesFile(), config);
+  const engine = createEngine(config, rules, { idle: false });
   let loaded = false;
   engine.setReadiness(() => (loaded ? { ready: true, reason: `replayed ${file}` } : { ready: false, reason: `replaying ${file}` }));
   const sink = opts.alertsOut ? await openJsonlAlertSink(opts.alertsOut) : stdoutAlertSink();

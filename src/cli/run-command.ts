@@ -9,7 +9,7 @@ import { startKafkaRunner } from '../runtime/kafka-runner.js';
 export async function runRunCommand(opts: { config: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
   if (!config.kafka) throw new VigilError('VIGIL_CONFIG_INVALID', `${opts.config}: kafka: required by vigil run (brokers, topics, groupId)`, { details: { key: 'kafka' } });
-  const rules = await loadRules(config.rules ?? defaultRulesFile(), config.windows);
+  const rules = await loadRules(config.rules ?? defaultRulesFile(), config);
   const logger = createLogger(config.log.level);
   const runner = await startKafkaRunner(config, rules, logger);
   logger.info({ group: config.kafka.groupId, topic: config.kafka.tracesTopic, rules: rules.length }, 'vigil run started');

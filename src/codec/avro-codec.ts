@@ -1,11 +1,14 @@
 /**
  * Avro binary encoding of single records (no container, no schema-registry header) for Kafka
- * message values: spans in, alerts out.
+ * message values: spans, feedback and eval scores in, alerts out.
  */
 import type { Type } from 'avsc';
 import { VigilError } from '../errors.js';
-import type { AlertEvent, LlmSpan } from '../model/index.js';
+import type { AlertEvent, EvalScoreEvent, FeedbackEvent, LlmSpan } from '../model/index.js';
+import { validateEval, validateFeedback } from './event-validation.js';
+import type { EvalScoreEventInput, FeedbackEventInput } from './event-validation.js';
 import { schemaType } from './schemas.js';
+import type { SchemaName } from './schemas.js';
 import { validateSpan } from './span-validation.js';
 import type { LlmSpanInput } from './span-validation.js';
 
@@ -72,6 +75,76 @@ export class SpanCodec {
    */
   encode(span: LlmSpan | LlmSpanInput): Buffer {
     return this.type.toBuffer(validateSpan(span));
+  }
+}
+
+/**
+ * The common part of {@link FeedbackCodec} and {@link EvalCodec}: a codec of one input record type
+ * whose every record goes through its validator, on decode and on encode.
+ */
+export abstract class ValidatingCodec<T, I> {
+  /** The reader type, the shipped schema of the record. */
+  readonly type: Type;
+  private readonly resolver: ReturnType<Type['createResolver']> | undefined;
+
+  protected constructor(
+    private readonly record: SchemaName,
+    private readonly validate: (obj: unknown) => T,
+    options: CodecOptions,
+  ) {
+    this.type = schemaType(record);
+    this.resolver = resolverFor(this.type, options.writerType);
+  }
+
+  /**
+   * Decodes one Avro binary record (resolved from `options.writerType` when given) and validates it.
+   *
+   * @throws VigilError `VIGIL_RECORD_INVALID` with `details.field` the record name when the bytes are
+   *   not such a record (the avsc error is the cause), else naming the field that breaks the contract.
+   */
+  decode(buf: Buffer): T {
+    let value: unknown;
+    try {
+      value = this.type.fromBuffer(buf, this.resolver);
+    } catch (cause) {
+      throw undecodable(this.record, cause);
+    }
+    return this.validate(value);
+  }
+
+  /**
+   * Validates an event (filling defaults of missing optional fields, turning an ISO `timestamp`
+   * into epoch milliseconds) and encodes it.
+   *
+   * @throws VigilError `VIGIL_RECORD_INVALID` naming the field at fault.
+   */
+  encode(event: T | I): Buffer {
+    return this.type.toBuffer(this.validate(event));
+  }
+}
+
+/**
+ * Encodes and decodes `vigil.v1.FeedbackEvent` records as Avro binary, validating every event
+ * (see `validateFeedback`). `decode` throws `VIGIL_RECORD_INVALID` naming `FeedbackEvent` for bytes
+ * that are not such a record, or the field at fault; `encode` fills defaults and throws naming the
+ * field. No error ever shows the `comment`.
+ */
+export class FeedbackCodec extends ValidatingCodec<FeedbackEvent, FeedbackEventInput> {
+  /** A codec for the shipped `FeedbackEvent` schema (`type` is `schemas/feedback-event.avsc`). */
+  constructor(options: CodecOptions = {}) {
+    super('FeedbackEvent', validateFeedback, options);
+  }
+}
+
+/**
+ * Encodes and decodes `vigil.v1.EvalScoreEvent` records as Avro binary, validating every event
+ * (see `validateEval`); errors as {@link FeedbackCodec}'s, naming `EvalScoreEvent` for bytes that
+ * are not such a record.
+ */
+export class EvalCodec extends ValidatingCodec<EvalScoreEvent, EvalScoreEventInput> {
+  /** A codec for the shipped `EvalScoreEvent` schema (`type` is `schemas/eval-score-event.avsc`). */
+  constructor(options: CodecOptions = {}) {
+    super('EvalScoreEvent', validateEval, options);
   }
 }
 

@@ -1,9 +1,11 @@
 /**
- * Avro contracts, codecs and span validation.
+ * Avro contracts, codecs and record validation (spans, feedback, eval scores).
  */
 export { SCHEMA_FILES, qualifiedSchemaName, packageRoot, schemasDir, readSchemaJson, schemaType } from './schemas.js';
 export type { SchemaName } from './schemas.js';
 export { validateSpan, SPAN_KINDS, SPAN_STATUSES, ERROR_TYPES, AVRO_INT_MAX } from './span-validation.js';
 export type { LlmSpanInput, RequiredSpanField } from './span-validation.js';
-export { SpanCodec, AlertCodec } from './avro-codec.js';
+export { validateFeedback, validateEval, FEEDBACK_TYPES } from './event-validation.js';
+export type { FeedbackEventInput, EvalScoreEventInput, RequiredFeedbackField, RequiredEvalField } from './event-validation.js';
+export { SpanCodec, AlertCodec, FeedbackCodec, EvalCodec } from './avro-codec.js';
 export type { CodecOptions } from './avro-codec.js';

@@ -23,8 +23,27 @@ const configSchema = z.strictObject({
       clientId: z.string().min(1).default('vigil'),
       groupId: z.string().min(1).default('vigil'),
       tracesTopic: z.string().min(1).default('llm-traces'),
+      /** Topic of Avro `FeedbackEvent`s to consume as well; unset: no feedback from Kafka. */
+      feedbackTopic: z.string().min(1).optional(),
+      /** Topic of Avro `EvalScoreEvent`s to consume as well; unset: no eval scores from Kafka. */
+      evalsTopic: z.string().min(1).optional(),
       alertsTopic: z.string().min(1).default('vigil-alerts'),
       fromBeginning: z.boolean().default(false),
+    })
+    .superRefine((k, ctx) => {
+      // Messages are decoded by their topic's schema, so every input topic carries one kind.
+      const inputs: [string, string | undefined][] = [
+        ['tracesTopic', k.tracesTopic],
+        ['feedbackTopic', k.feedbackTopic],
+        ['evalsTopic', k.evalsTopic],
+      ];
+      for (let i = 1; i < inputs.length; i++) {
+        const [key, topic] = inputs[i];
+        const earlier = inputs.slice(0, i).find(([, t]) => t !== undefined && t === topic);
+        if (topic !== undefined && earlier !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `must differ from kafka.${earlier[0]} (each kind of event needs its own topic)` });
+        }
+      }
     })
     .optional(),
   windows: z
@@ -34,8 +53,51 @@ const configSchema = z.strictObject({
       retention: duration.default(3_600_000),
       allowedLateness: duration.default(30_000),
       idleAdvanceAfter: duration.default(30_000),
+      slowSubWindow: duration.default(60_000),
+      slowRetention: duration.default(25 * 3_600_000),
     })
-    .default({ slide: 10_000, window: 300_000, retention: 3_600_000, allowedLateness: 30_000, idleAdvanceAfter: 30_000 }),
+    .default({ slide: 10_000, window: 300_000, retention: 3_600_000, allowedLateness: 30_000, idleAdvanceAfter: 30_000, slowSubWindow: 60_000, slowRetention: 25 * 3_600_000 }),
+  signals: z
+    .strictObject({
+      prices: z
+        .strictObject({
+          file: z.string().min(1).optional(),
+          overrides: z
+            .array(
+              z.strictObject({
+                provider: z.string().min(1).optional(),
+                model: z.string().min(1),
+                input: z.number().min(0),
+                output: z.number().min(0).optional(),
+                cachedInput: z.number().min(0).optional(),
+              }),
+            )
+            .default([]),
+        })
+        .default({ overrides: [] }),
+      scanInjection: z.boolean().default(true),
+      scanPii: z.boolean().default(true),
+      requestTimeout: duration.default(300_000),
+      users: z
+        .strictObject({
+          bucket: duration.default(60_000),
+          minHistoryBuckets: z.number().int().min(1).default(10),
+          rateGlobalCap: z.number().positive().default(120),
+          rateK: z.number().positive().default(6),
+          probingThreshold: z.number().int().min(1).default(3),
+          probingWindow: duration.default(600_000),
+          idleEvictAfter: duration.default(3_600_000),
+          maxUsers: z.number().int().min(1).default(2_000_000),
+        })
+        .default({ bucket: 60_000, minHistoryBuckets: 10, rateGlobalCap: 120, rateK: 6, probingThreshold: 3, probingWindow: 600_000, idleEvictAfter: 3_600_000, maxUsers: 2_000_000 }),
+    })
+    .default({
+      prices: { overrides: [] },
+      scanInjection: true,
+      scanPii: true,
+      requestTimeout: 300_000,
+      users: { bucket: 60_000, minHistoryBuckets: 10, rateGlobalCap: 120, rateK: 6, probingThreshold: 3, probingWindow: 600_000, idleEvictAfter: 3_600_000, maxUsers: 2_000_000 },
+    }),
   rules: z.string().min(1).optional(),
   api: z
     .strictObject({
@@ -59,6 +121,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; k
   VIGIL_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], kind: 'string' },
   VIGIL_KAFKA_GROUP_ID: { path: ['kafka', 'groupId'], kind: 'string' },
   VIGIL_TRACES_TOPIC: { path: ['kafka', 'tracesTopic'], kind: 'string' },
+  VIGIL_FEEDBACK_TOPIC: { path: ['kafka', 'feedbackTopic'], kind: 'string' },
+  VIGIL_EVALS_TOPIC: { path: ['kafka', 'evalsTopic'], kind: 'string' },
   VIGIL_ALERTS_TOPIC: { path: ['kafka', 'alertsTopic'], kind: 'string' },
   VIGIL_FROM_BEGINNING: { path: ['kafka', 'fromBeginning'], kind: 'bool' },
   VIGIL_RULES: { path: ['rules'], kind: 'string' },
@@ -123,8 +187,13 @@ export function parseConfig(raw: unknown, options: { source?: string; env?: Node
   if (w.window % w.slide !== 0) problems.push(`windows.window: must be a multiple of windows.slide (${w.slide} ms)`);
   if (w.retention % w.slide !== 0) problems.push(`windows.retention: must be a multiple of windows.slide (${w.slide} ms)`);
   if (w.retention < w.window) problems.push('windows.retention: must be at least windows.window');
+  if (w.slowSubWindow % w.slide !== 0) problems.push(`windows.slowSubWindow: must be a multiple of windows.slide (${w.slide} ms)`);
+  if (w.slowRetention % w.slowSubWindow !== 0) problems.push('windows.slowRetention: must be a multiple of windows.slowSubWindow');
   if (problems.length > 0) throw new VigilError('VIGIL_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { details: { issues: problems } });
-  if (config.rules !== undefined && options.baseDir !== undefined) config.rules = resolve(options.baseDir, config.rules);
+  if (options.baseDir !== undefined) {
+    if (config.rules !== undefined) config.rules = resolve(options.baseDir, config.rules);
+    if (config.signals.prices.file !== undefined) config.signals.prices.file = resolve(options.baseDir, config.signals.prices.file);
+  }
   return config;
 }
 

@@ -75,8 +75,8 @@ export function answerText(rng: SeededRandom, chars: number, leak: boolean): str
   return leak ? text + LEAKS[rng.int(LEAKS.length)] : text;
 }
 
-/** A JSON extraction output; `broken` makes it invalid JSON (truncated). */
+/** A JSON extraction output; `broken` makes it invalid JSON of the same length (single-quoted keys). */
 export function jsonOutput(rng: SeededRandom, broken: boolean): string {
   const doc = JSON.stringify({ intent: ['refund', 'question', 'complaint'][rng.int(3)], priority: rng.int(5), entities: [TOPICS[rng.int(TOPICS.length)]] });
-  return broken ? doc.slice(0, Math.floor(doc.length * 0.6)) : doc;
+  return broken ? doc.replace(/"(\w+)":/g, "'$1':") : doc;
 }

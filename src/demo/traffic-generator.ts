@@ -19,7 +19,7 @@ export const DEMO_MODELS: Readonly<Record<string, ModelProfile>> = {
   'gpt-4o-mini': { provider: 'openai', medianMs: 1200, sigma: 0.35, ttftMedianMs: 300 },
   'claude-sonnet-4': { provider: 'anthropic', medianMs: 2800, sigma: 0.35, ttftMedianMs: 600 },
   'gemini-2.5-flash': { provider: 'google', medianMs: 900, sigma: 0.3, ttftMedianMs: 250 },
-  'llama-3.1-70b': { provider: 'groq', medianMs: 700, sigma: 0.3, ttftMedianMs: 120 },
+  'llama-3.1-70b-versatile': { provider: 'groq', medianMs: 700, sigma: 0.3, ttftMedianMs: 120 },
   'text-embedding-3-small': { provider: 'openai', medianMs: 60, sigma: 0.25, ttftMedianMs: 0 },
 };
 
@@ -143,7 +143,7 @@ const SERVICES: readonly ServiceShape[] = [
     answerChars: 400,
     models: [
       { weight: 1, value: 'gpt-4o-mini' },
-      { weight: 1, value: 'llama-3.1-70b' },
+      { weight: 1, value: 'llama-3.1-70b-versatile' },
     ],
   },
   {

@@ -1,30 +1,64 @@
 import { join } from 'node:path';
 import type { SchedulerLike } from 'rxjs';
+import { loadPriceTable, type PriceTable } from '../../operators/cost/price-table.js';
 import { packageRoot } from '../codec/schemas.js';
 import type { VigilConfig } from '../config/vigil-config.js';
 import { loadRulesFile, type RuleDefinition } from '../rules/index.js';
 import { signalCatalogue } from './signal-catalogue.js';
 import { VigilEngine } from './vigil-engine.js';
 
-/** The rules file shipped with Vigil, used when a config or command names none. */
+/** The default rules file shipped with Vigil, used when a config or command names none. */
 export function defaultRulesFile(): string {
-  return join(packageRoot(), 'rules', 'example-rules.yaml');
+  return join(packageRoot(), 'rules', 'default-rules.yaml');
 }
+
+/** The rules `vigil demo` runs: the defaults with windows sized for its compressed timeline. */
+export function demoRulesFile(): string {
+  return join(packageRoot(), 'rules', 'demo-rules.yaml');
+}
+
+/** The engine settings a config gives: its windows and signals sections. */
+export type EngineSettings = Pick<VigilConfig, 'windows' | 'signals'>;
 
 /** Loads and validates a rules file against the engine's window settings and signals. */
-export async function loadRules(path: string, windows: VigilConfig['windows']): Promise<RuleDefinition[]> {
-  return loadRulesFile(path, { slideMs: windows.slide, maxWindowMs: windows.retention, catalogue: signalCatalogue() });
+export async function loadRules(path: string, settings: EngineSettings): Promise<RuleDefinition[]> {
+  const w = settings.windows;
+  return loadRulesFile(path, { slideMs: w.slide, maxWindowMs: w.retention, catalogue: signalCatalogue(w) });
 }
 
-/** Builds an engine from the `windows` part of a config and a list of rules. */
-export function createEngine(windows: VigilConfig['windows'], rules: readonly RuleDefinition[], options: { idle?: boolean; scheduler?: SchedulerLike } = {}): VigilEngine {
+/** The price table a config names: the shipped list prices or its own file, plus its overrides. */
+export function priceTableOf(settings: EngineSettings): PriceTable {
+  const p = settings.signals.prices;
+  const table = p.file === undefined ? loadPriceTable() : loadPriceTable(p.file);
+  return p.overrides.length > 0 ? table.withOverrides(p.overrides) : table;
+}
+
+/** Builds an engine from the `windows` and `signals` parts of a config and a list of rules. */
+export function createEngine(settings: EngineSettings, rules: readonly RuleDefinition[], options: { idle?: boolean; scheduler?: SchedulerLike } = {}): VigilEngine {
+  const w = settings.windows;
+  const s = settings.signals;
   return new VigilEngine({
-    slideMs: windows.slide,
-    windowMs: windows.window,
-    retentionMs: windows.retention,
-    allowedLatenessMs: windows.allowedLateness,
-    idleAdvanceAfterMs: options.idle === false ? undefined : windows.idleAdvanceAfter,
+    slideMs: w.slide,
+    windowMs: w.window,
+    retentionMs: w.retention,
+    allowedLatenessMs: w.allowedLateness,
+    idleAdvanceAfterMs: options.idle === false ? undefined : w.idleAdvanceAfter,
+    slowSubWindowMs: w.slowSubWindow,
+    slowRetentionMs: w.slowRetention,
     scheduler: options.scheduler,
+    prices: priceTableOf(settings),
+    scanInjection: s.scanInjection,
+    scanPii: s.scanPii,
+    requestTimeoutMs: s.requestTimeout,
+    users: {
+      bucketMs: s.users.bucket,
+      minHistoryBuckets: s.users.minHistoryBuckets,
+      rate: { globalCap: s.users.rateGlobalCap, k: s.users.rateK },
+      probingThreshold: s.users.probingThreshold,
+      probingWindowMs: s.users.probingWindow,
+      idleEvictAfterMs: s.users.idleEvictAfter,
+      maxUsers: s.users.maxUsers,
+    },
     rules,
   });
 }

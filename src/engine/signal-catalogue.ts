@@ -1,18 +1,22 @@
-import { PERCENTILE_SIGNALS, parseStat } from '../../operators/index.js';
-import type { SignalCatalogue } from '../rules/index.js';
+import type { VigilConfig } from '../config/vigil-config.js';
+import type { SignalCatalogue, SignalCatalogueEntry } from '../rules/index.js';
+import { describeSignals } from '../signals/signal-pipeline.js';
 
 /**
- * The signals rules may name, with the statistics each supports. The latency family (`latency` of
- * every span's `durationMs`, `ttft` of streaming spans' `ttftMs`) supports `count`, `mean`, `min`,
- * `max` and percentiles written `p50`, `p99`, `p99.9`.
+ * The signals rules may name, with the statistics, dimensions, sub-window and retention of each, as
+ * the engine built from these window settings answers them (see `GET /v1/signals`).
  */
-export function signalCatalogue(): SignalCatalogue {
-  const signals: SignalCatalogue['signals'] = {};
-  for (const name of PERCENTILE_SIGNALS) {
-    (signals as Record<string, SignalCatalogue['signals'][string]>)[name] = {
-      isValidStat: (stat) => parseStat(stat) !== undefined,
-      statHint: 'p<percentile> (e.g. p50, p99, p99.9), count, mean, min, max',
-      unit: 'ms',
+export function signalCatalogue(windows: Pick<VigilConfig['windows'], 'slide' | 'retention' | 'slowSubWindow' | 'slowRetention'>): SignalCatalogue {
+  const signals: Record<string, SignalCatalogueEntry> = {};
+  for (const s of describeSignals({ slideMs: windows.slide, retentionMs: windows.retention, slowSubWindowMs: windows.slowSubWindow, slowRetentionMs: windows.slowRetention })) {
+    signals[s.name] = {
+      isValidStat: (stat) => s.isValidStat(stat),
+      statHint: s.statHint,
+      ...(s.unit === undefined ? {} : { unit: s.unit }),
+      dimensions: s.dimensions,
+      slideMs: s.subWindowMs,
+      maxWindowMs: s.retentionMs,
+      requiresBaseline: (stat) => stat === 'psi',
     };
   }
   return { signals };

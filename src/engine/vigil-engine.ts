@@ -1,18 +1,17 @@
 import { Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import {
-  EventTimeWatermark,
-  PercentileWindowStore,
-  slidingPercentiles,
-} from '../../operators/index.js';
-import type { SpanChunk } from '../../operators/sliding-percentiles.js';
+import { slidingSignals } from '../../operators/sliding-signals.js';
+import type { PriceTable } from '../../operators/cost/price-table.js';
+import type { UserAnomaly, UserAnomalyKind, UserProfile, UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
 import type { PercentileAnswer, PercentileQuery, QueryBackend, EngineStatus, Readiness } from '../api/query-backend.js';
 import { quantileName } from '../api/quantile-name.js';
+import type { SignalAnswer, SignalBackend, SignalDescription, SignalQuery } from '../api/signal-query.js';
 import { VigilError } from '../errors.js';
-import type { AlertEvent } from '../model/index.js';
-import { RuleSet, evaluateRules, type RuleDefinition } from '../rules/index.js';
+import type { AlertEvent, EvalScoreEvent, FeedbackEvent } from '../model/index.js';
+import { RuleSet, evaluateRules, ruleViews as ruleViewsOf, type RuleDefinition } from '../rules/index.js';
+import { SignalPipeline, type EventChunk, type PipelineCounters } from '../signals/signal-pipeline.js';
 import type { DeadLetter, SpanBatch } from '../sources/span-source.js';
 
-const NO_SPANS: SpanChunk = { channel: 0, spans: [] };
+const NO_EVENTS: EventChunk = { channel: 0, spans: [] };
 
 /** Options of a {@link VigilEngine}. */
 export interface VigilEngineOptions {
@@ -35,6 +34,20 @@ export interface VigilEngineOptions {
   scheduler?: SchedulerLike;
   /** t-digest compression of every window digest. */
   compression?: number;
+  /** Sub-window of feedback and eval signals, ms (a multiple of `slideMs`); default 1 min. */
+  slowSubWindowMs?: number;
+  /** Longest window plus baseline of feedback and eval signals, ms; default 25 h. */
+  slowRetentionMs?: number;
+  /** Model prices for span and request cost. */
+  prices: PriceTable;
+  /** Run the prompt-injection scanner over `inputText` (default true). */
+  scanInjection?: boolean;
+  /** Run the PII scanner over `outputText` (default true). */
+  scanPii?: boolean;
+  /** A request whose root never arrives is counted as incomplete after this long, ms; default 5 min. */
+  requestTimeoutMs?: number;
+  /** Per-user anomaly detector settings. */
+  users?: UserTrackerInit;
   /** Bound of the recent-alert history answered by `/v1/alerts?state=all`. */
   alertHistory?: number;
 }
@@ -46,7 +59,7 @@ export interface VigilEngineOptions {
  * exactly which alerts the batch caused (the Kafka runner commits offsets only after those are
  * acknowledged). Sources and sinks live outside: see `runKafka`, `replayFile` and `runDemo`.
  */
-export class VigilEngine implements QueryBackend {
+export class VigilEngine implements QueryBackend, SignalBackend {
   readonly slideMs: number;
   readonly retentionMs: number;
   readonly defaultWindowMs: number;
@@ -55,10 +68,10 @@ export class VigilEngine implements QueryBackend {
   /** Every dead letter the engine was handed, so runners can store them. */
   readonly deadLetters$: Observable<DeadLetter>;
 
-  private readonly store: PercentileWindowStore;
-  private readonly watermark: EventTimeWatermark;
+  /** The signal state: every store, the request assembler and the user tracker. */
+  readonly pipeline: SignalPipeline;
   private readonly ruleSet: RuleSet;
-  private readonly input = new Subject<SpanChunk>();
+  private readonly input = new Subject<EventChunk>();
   private readonly alertsOut = new Subject<AlertEvent>();
   private readonly deadLettersOut = new Subject<DeadLetter>();
   private readonly subscription: Subscription;
@@ -74,8 +87,20 @@ export class VigilEngine implements QueryBackend {
     this.slideMs = options.slideMs;
     this.retentionMs = options.retentionMs;
     this.defaultWindowMs = options.windowMs;
-    this.store = new PercentileWindowStore({ slideMs: options.slideMs, retentionMs: options.retentionMs, compression: options.compression });
-    this.watermark = new EventTimeWatermark({ slideMs: options.slideMs, allowedLatenessMs: options.allowedLatenessMs, retentionMs: options.retentionMs });
+    this.pipeline = new SignalPipeline({
+      slideMs: options.slideMs,
+      allowedLatenessMs: options.allowedLatenessMs,
+      retentionMs: options.retentionMs,
+      slowSubWindowMs: options.slowSubWindowMs ?? Math.max(60_000, options.slideMs),
+      slowRetentionMs: options.slowRetentionMs ?? 25 * 3_600_000,
+      prices: options.prices,
+      scanInjection: options.scanInjection ?? true,
+      scanPii: options.scanPii ?? true,
+      requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+      users: options.users,
+      views: ruleViewsOf(options.rules),
+      compression: options.compression,
+    });
     this.ruleSet = new RuleSet(options.rules, { historySize: options.alertHistory ?? 1000 });
     this.alerts$ = this.alertsOut.asObservable();
     this.deadLetters$ = this.deadLettersOut.asObservable();
@@ -84,7 +109,7 @@ export class VigilEngine implements QueryBackend {
         ? { afterMs: options.idleAdvanceAfterMs, scheduler: options.scheduler }
         : undefined;
     this.subscription = this.input
-      .pipe(slidingPercentiles({ store: this.store, watermark: this.watermark, views: this.ruleSet.views, idle }), evaluateRules(this.ruleSet))
+      .pipe(slidingSignals(this.pipeline, { idle }), evaluateRules(this.ruleSet))
       .subscribe({
         next: (alert) => {
           this.alertsEmitted++;
@@ -108,15 +133,15 @@ export class VigilEngine implements QueryBackend {
    * `EventTimeWatermark`), so a partition delivered after another is not late — provided the engine
    * knows of it in advance: declare a consumer's partitions with {@link setChannels}.
    */
-  process(batch: SpanBatch & { partition?: number }): AlertEvent[] {
+  process(batch: SpanBatch & { partition?: number; feedback?: readonly FeedbackEvent[]; evals?: readonly EvalScoreEvent[] }): AlertEvent[] {
     this.assertUsable();
     for (const dl of batch.deadLetters) {
       this.deadLetterCount++;
       this.deadLettersOut.next(dl);
     }
     const spans = batch.spans;
-    this.input.next({ channel: batch.partition ?? 0, spans });
-    this.eventsIn += spans.length;
+    this.input.next({ channel: batch.partition ?? 0, spans, feedback: batch.feedback, evals: batch.evals });
+    this.eventsIn += spans.length + (batch.feedback?.length ?? 0) + (batch.evals?.length ?? 0);
     this.assertHealthy();
     return this.drainAlerts();
   }
@@ -133,9 +158,9 @@ export class VigilEngine implements QueryBackend {
    */
   setChannels(ids: readonly number[]): AlertEvent[] {
     this.assertUsable();
-    this.watermark.declareChannels(ids);
+    this.pipeline.setChannels(ids);
     // The operator emits what the declaration closed when it next receives input.
-    this.input.next(NO_SPANS);
+    this.input.next(NO_EVENTS);
     this.assertHealthy();
     return this.drainAlerts();
   }
@@ -172,16 +197,15 @@ export class VigilEngine implements QueryBackend {
   }
 
   percentiles(query: PercentileQuery): PercentileAnswer {
-    const end = this.queryEnd();
-    const result = this.store.query({
-      metric: query.metric,
+    const names = query.quantiles.map(quantileName);
+    const result = this.pipeline.spans.query({
+      signal: query.metric,
       windowMs: query.windowMs,
-      end,
+      end: this.queryEnd(this.slideMs),
       groupBy: query.groupBy,
       filter: query.filter,
-      quantiles: query.quantiles,
+      stats: ['min', 'max', 'mean', ...names],
     });
-    const names = query.quantiles.map(quantileName);
     return {
       metric: query.metric,
       unit: 'ms',
@@ -190,10 +214,60 @@ export class VigilEngine implements QueryBackend {
       filter: query.filter,
       groups: result.groups.map((g) => {
         const quantiles: Record<string, number> = {};
-        for (let i = 0; i < names.length; i++) quantiles[names[i]] = g.quantiles[i];
-        return { key: g.key, labels: g.labels, count: g.count, min: g.min, max: g.max, mean: g.mean, quantiles };
+        for (const n of names) quantiles[n] = g.values[n];
+        return { key: g.key, labels: g.labels, count: g.count, min: g.values.min, max: g.values.max, mean: g.values.mean, quantiles };
       }),
     };
+  }
+
+  signalList(): SignalDescription[] {
+    return [...this.pipeline.signals().values()].map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      family: s.family,
+      ...(s.unit === undefined ? {} : { unit: s.unit }),
+      description: s.description,
+      dimensions: s.dimensions,
+      subWindowMs: s.subWindowMs,
+      retentionMs: s.retentionMs,
+      statHint: s.statHint,
+    }));
+  }
+
+  signal(query: SignalQuery): SignalAnswer {
+    const source = this.pipeline.sourceOf(query.signal);
+    const info = this.pipeline.signals().get(query.signal);
+    if (source === 'users') {
+      throw new VigilError('VIGIL_QUERY_INVALID', 'signal: the users signal is answered by /v1/users and /v1/users/:userId', { details: { parameter: 'signal' } });
+    }
+    const end = this.queryEnd(source.subWindowMs);
+    const result = source.query({ signal: query.signal, windowMs: query.windowMs, end, groupBy: query.groupBy, filter: query.filter, stats: query.stats, baseline: query.baseline });
+    const answer: SignalAnswer = {
+      signal: query.signal,
+      ...(info?.unit === undefined ? {} : { unit: info.unit }),
+      window: { start: result.windowStart, end: result.windowEnd, ms: query.windowMs },
+      groupBy: query.groupBy,
+      filter: query.filter,
+      groups: result.groups,
+    };
+    if (query.baseline) {
+      const bEnd = result.windowStart;
+      answer.baseline = { start: bEnd - query.baseline.windowMs, end: bEnd, ms: query.baseline.windowMs, compare: query.baseline.compare };
+    }
+    return answer;
+  }
+
+  anomalousUsers(kind: UserAnomalyKind, limit: number): UserAnomaly[] {
+    return this.pipeline.users.anomalous(kind, limit);
+  }
+
+  userProfile(userId: string): UserProfile | undefined {
+    return this.pipeline.users.profile(userId);
+  }
+
+  /** Counters of the signal pipeline (spans, requests, security findings…). */
+  pipelineStatus(): Readonly<PipelineCounters> {
+    return this.pipeline.status();
   }
 
   alerts(state: 'firing' | 'all', limit: number): AlertEvent[] {
@@ -202,14 +276,15 @@ export class VigilEngine implements QueryBackend {
   }
 
   status(): EngineStatus {
-    const maxEventTime = this.watermark.maxEventTime;
+    const wm = this.pipeline.watermark;
+    const maxEventTime = wm.maxEventTime;
     return {
       eventsIn: this.eventsIn,
-      lateEvents: this.watermark.lateCount,
+      lateEvents: wm.lateCount,
       deadLetters: this.deadLetterCount,
       alertsEmitted: this.alertsEmitted,
       maxEventTime: Number.isFinite(maxEventTime) ? maxEventTime : null,
-      watermark: Number.isFinite(this.watermark.lastClosedBoundary) ? this.watermark.lastClosedBoundary : null,
+      watermark: Number.isFinite(wm.lastClosedBoundary) ? wm.lastClosedBoundary : null,
     };
   }
 
@@ -218,10 +293,10 @@ export class VigilEngine implements QueryBackend {
   }
 
   // Queries answer as of the newest event: the window ends with the sub-window holding it.
-  private queryEnd(): number {
-    const t = this.watermark.maxEventTime;
-    if (!Number.isFinite(t)) return this.slideMs;
-    return Math.floor(t / this.slideMs) * this.slideMs + this.slideMs;
+  private queryEnd(subWindowMs: number): number {
+    const t = this.pipeline.watermark.maxEventTime;
+    if (!Number.isFinite(t)) return subWindowMs;
+    return Math.floor(t / subWindowMs) * subWindowMs + subWindowMs;
   }
 
   private assertHealthy(): void {

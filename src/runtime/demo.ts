@@ -73,10 +73,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   while (simNow < end && !options.signal?.aborted) {
     const tickStart = performance.now();
     simNow = Math.min(simNow + stepMs, end);
-    const spans = gen.spansUntil(simNow);
-    events += spans.length;
-    rateEvents += spans.length;
-    const batch = engine.process({ source: 'demo', spans, deadLetters: [] });
+    const produced = gen.eventsUntil(simNow);
+    const n = produced.spans.length + produced.feedback.length + produced.evals.length;
+    events += n;
+    rateEvents += n;
+    const batch = engine.process({ source: 'demo', spans: produced.spans, feedback: produced.feedback, evals: produced.evals, deadLetters: [] });
     emit(batch);
     if (options.sink && batch.length > 0) await options.sink.send(batch);
 
@@ -95,7 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (!options.fast) {
       const wait = TICK_MS - (performance.now() - tickStart);
       if (wait > 0) await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
-    } else if (events % 50_000 < spans.length) {
+    } else if (events % 50_000 < n) {
       // Let the query API and signals in while running flat out.
       await new Promise((r) => setImmediate(r));
     }

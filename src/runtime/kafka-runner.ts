@@ -26,7 +26,8 @@ export interface KafkaRunner {
 }
 
 /**
- * Starts Vigil as a Kafka consumer-group member: spans from the traces topic through the engine,
+ * Starts Vigil as a Kafka consumer-group member: spans from the traces topic (and user feedback and
+ * eval scores from `kafka.feedbackTopic` and `kafka.evalsTopic`, when set) through the engine,
  * alerts to the alerts topic. A batch's offsets are committed only after every alert it caused was
  * acknowledged by the broker (`acks=all`), so a crash re-emits alerts (same `alertId`) instead of
  * losing them.
@@ -35,7 +36,7 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
   if (!config.kafka) throw new Error('kafka: the config has no kafka section');
   const k = config.kafka;
   const kafka = kafkaClient({ brokers: k.brokers, clientId: k.clientId }, logger, 'vigil');
-  const engine = createEngine(config.windows, rules, { idle: true });
+  const engine = createEngine(config, rules, { idle: true });
   const sink = new KafkaAlertSink({ kafka, topic: k.alertsTopic });
   await sink.connect();
 
@@ -58,11 +59,12 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
 
   // The engine's event time waits for the slowest assigned partition, so it must know them all before
   // the first batch: a partition it has not heard of would find its windows closed by the others.
+  // Its channels are the source's (channelOf: distinct across the traces, feedback and evals topics).
   let declared: readonly number[] | null = null;
-  const declarePartitions = (partitions: readonly number[]): AlertEvent[] => {
-    if (declared !== null && sameNumbers(declared, partitions)) return [];
-    declared = [...partitions];
-    logger.info({ partitions: declared }, 'event time follows the slowest of these partitions');
+  const declareChannels = (channels: readonly number[]): AlertEvent[] => {
+    if (declared !== null && sameNumbers(declared, channels)) return [];
+    declared = [...channels];
+    logger.info({ assignment: source.assignedTopicPartitions(), channels: declared }, 'event time follows the slowest of these partitions');
     return engine.setChannels(declared);
   };
 
@@ -72,6 +74,8 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     kafka,
     groupId: k.groupId,
     topic: k.tracesTopic,
+    feedbackTopic: k.feedbackTopic,
+    evalsTopic: k.evalsTopic,
     fromBeginning: k.fromBeginning,
     logger,
     onFatalError: (err) => {
@@ -79,16 +83,17 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
       onFatal(err);
     },
     // Between batches, like an idle advance: what the declaration closes goes out right away.
-    onAssignment: (partitions) => {
-      void send(declarePartitions(partitions)).catch((err: unknown) => logger.error({ err }, 'sending alerts after a rebalance failed'));
+    onAssignment: (channels) => {
+      void send(declareChannels(channels)).catch((err: unknown) => logger.error({ err }, 'sending alerts after a rebalance failed'));
     },
     handler: async (batch) => {
       inBatch = true;
       let alerts: AlertEvent[];
       try {
         // Catches an assignment the join callback did not deliver (its alerts belong to this batch).
-        const before = declarePartitions(source.assignedPartitions());
-        const caused = engine.process(batch);
+        const before = declareChannels(source.assignedChannels());
+        // The engine's input channel is the batch's channel, not its Kafka partition (the arrays are shared, not copied).
+        const caused = engine.process({ ...batch, partition: batch.channel });
         alerts = before.length === 0 ? caused : [...before, ...caused];
       } finally {
         inBatch = false;
@@ -98,7 +103,7 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
   });
   engine.setReadiness(() =>
     source.ready
-      ? { ready: true, reason: `member of group ${k.groupId}, partitions ${source.assignedPartitions().join(',')}` }
+      ? { ready: true, reason: `member of group ${k.groupId}, partitions ${describeAssignment(source.assignedTopicPartitions())}` }
       : { ready: false, reason: `consumer ${source.state}: not yet connected with partitions assigned` },
   );
   await source.start();
@@ -131,6 +136,12 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
       return stopping;
     },
   };
+}
+
+function describeAssignment(assignment: Record<string, number[]>): string {
+  return Object.entries(assignment)
+    .map(([topic, partitions]) => `${topic}:${partitions.join(',')}`)
+    .join(' ');
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

@@ -32,8 +32,9 @@ export interface ReplayOptions {
 }
 
 /**
- * Processes a `.avro` or `.jsonl` span file through the engine in event time, as fast as it can,
+ * Processes a `.avro` or `.jsonl` replay file through the engine in event time, as fast as it can,
  * sending every alert to the sink in order; at the end closes the windows up to the last event.
+ * Spans, user feedback and eval scores all go to the engine (`events` counts all three).
  */
 export async function replayFile(options: ReplayOptions): Promise<ReplaySummary> {
   const { engine, sink } = options;
@@ -44,9 +45,10 @@ export async function replayFile(options: ReplayOptions): Promise<ReplaySummary>
   let deadLetters = 0;
   let alerts = 0;
   for await (const batch of readSpanFile(options.path)) {
-    events += batch.spans.length;
+    events += batch.spans.length + (batch.feedback?.length ?? 0) + (batch.evals?.length ?? 0);
     deadLetters += batch.deadLetters.length;
     if (options.onDeadLetter) for (const dl of batch.deadLetters) options.onDeadLetter(dl);
+    // The batch carries its feedback and evals along with its spans, all on channel 0.
     const out = engine.process(batch);
     if (out.length > 0) {
       alerts += out.length;

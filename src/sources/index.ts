@@ -1,13 +1,15 @@
 /**
- * Span sources: Kafka, replay files and in-memory pushes, all delivering {@link SpanBatch}es.
+ * Event sources: Kafka, replay files and in-memory pushes, all delivering {@link SpanBatch}es
+ * (spans, and from Kafka and replay files also user feedback and eval scores).
  */
 export type { SpanBatch, DeadLetter } from './span-source.js';
-export { readSpanFile, writeSpanFile, spanFileFormat } from './file-source.js';
-export type { SpanFileFormat, ReadSpanFileOptions, WriteSpanFileOptions } from './file-source.js';
+export { readSpanFile, writeSpanFile, writeEventFile, spanFileFormat } from './file-source.js';
+export type { SpanFileFormat, ReadSpanFileOptions, WriteSpanFileOptions, EventFileContents, EventFileCounts } from './file-source.js';
 export { MemorySpanSource } from './memory-source.js';
 export type { MemorySpanSourceOptions } from './memory-source.js';
-export { KafkaSpanSource } from './kafka-source.js';
+export { KafkaSpanSource, channelOf, topicPartitionOfChannel, TOPIC_INDEX, MAX_PARTITIONS_PER_TOPIC } from './kafka-source.js';
 export type {
+  KafkaEventKind,
   KafkaSpanBatch,
   KafkaSpanBatchHandler,
   KafkaSpanSourceOptions,

@@ -1,11 +1,11 @@
 /**
- * The shape every span source delivers: batches of valid spans plus the records that were not,
- * so that nothing read is silently dropped.
+ * The shape every source delivers: batches of valid spans, feedback events and eval scores, plus
+ * the records that were not valid, so that nothing read is silently dropped.
  */
-import type { LlmSpan } from '../model/index.js';
+import type { EvalScoreEvent, FeedbackEvent, LlmSpan } from '../model/index.js';
 
 /**
- * A record a source could not turn into a valid span, kept with the reason so it can be written
+ * A record a source could not turn into a valid span, feedback event or eval score, kept with the reason so it can be written
  * to a dead-letter path instead of being lost.
  *
  * `reason` names the field and the problem but never the value of a text field, so it is safe to
@@ -35,14 +35,23 @@ export interface DeadLetter {
 }
 
 /**
- * One delivery from a source: the spans that passed validation, in source order, and the records
- * that did not. Either list may be empty, never both.
+ * One delivery from a source: the events that passed validation, by kind and each in source
+ * order, and the records that did not. A batch may carry any mix of kinds (a replay file can mix
+ * them; a Kafka batch comes from one topic and so carries one kind); any list may be empty, but a
+ * source never delivers a batch with no record at all.
+ *
+ * `feedback` and `evals` are optional so that span-only producers need not set them: absent
+ * means none.
  */
 export interface SpanBatch {
   /** Where the batch came from: the Kafka topic, the file path, or the memory source's name. */
   source: string;
   /** The valid spans, in the order the source holds them. */
   spans: LlmSpan[];
+  /** The valid user feedback events, in the order the source holds them; absent means none. */
+  feedback?: FeedbackEvent[];
+  /** The valid evaluation scores, in the order the source holds them; absent means none. */
+  evals?: EvalScoreEvent[];
   /** The rejected records, in the order the source holds them. */
   deadLetters: DeadLetter[];
 }

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createQueryServer } from '../../src/api/query-server.js';
-import { VigilEngine } from '../../src/engine/vigil-engine.js';
-import { signalCatalogue } from '../../src/engine/signal-catalogue.js';
-import { parseRulesYaml } from '../../src/rules/index.js';
+import { testEngine } from '../helpers/test-engine.js';
 import { BASE_TIME, makeSpan } from '../helpers/span-factory.js';
 
 const RULES = `
@@ -24,8 +22,7 @@ describe('query API', () => {
   const durations: number[] = [];
 
   before(async () => {
-    const rules = parseRulesYaml(RULES, { slideMs: 10_000, maxWindowMs: 3_600_000, catalogue: signalCatalogue() });
-    const engine = new VigilEngine({ slideMs: 10_000, windowMs: 300_000, retentionMs: 3_600_000, allowedLatenessMs: 0, rules });
+    const engine = testEngine(RULES, { slideMs: 10_000, windowMs: 300_000, retentionMs: 3_600_000, allowedLatenessMs: 0 });
     const spans = [];
     for (let i = 0; i < 2000; i++) {
       const d = 100 + ((i * 7919) % 1000);

@@ -19,7 +19,17 @@ function configError(fn: () => unknown): string {
 describe('vigil config', () => {
   it('an empty config gets the documented defaults, durations in milliseconds', () => {
     const c = parseConfig({}, { env: {} });
-    assert.deepEqual(c.windows, { slide: 10_000, window: 300_000, retention: 3_600_000, allowedLateness: 30_000, idleAdvanceAfter: 30_000 });
+    assert.deepEqual(c.windows, {
+      slide: 10_000,
+      window: 300_000,
+      retention: 3_600_000,
+      allowedLateness: 30_000,
+      idleAdvanceAfter: 30_000,
+      slowSubWindow: 60_000,
+      slowRetention: 90_000_000,
+    });
+    assert.equal(c.signals.scanInjection, true);
+    assert.equal(c.signals.requestTimeout, 300_000);
     assert.deepEqual(c.api, { enabled: true, host: '127.0.0.1', port: 8080 });
     assert.equal(c.kafka, undefined);
   });

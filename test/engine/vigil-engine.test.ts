@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VigilEngine } from '../../src/engine/vigil-engine.js';
-import { signalCatalogue } from '../../src/engine/signal-catalogue.js';
+import type { VigilEngine } from '../../src/engine/vigil-engine.js';
 import type { AlertEvent, LlmSpan } from '../../src/model/index.js';
-import { parseRulesYaml } from '../../src/rules/index.js';
+import { testEngine } from '../helpers/test-engine.js';
 import { BASE_TIME, makeSpan } from '../helpers/span-factory.js';
 
 const RULES = `
@@ -20,8 +19,7 @@ rules:
 `;
 
 function engine(): VigilEngine {
-  const rules = parseRulesYaml(RULES, { slideMs: 10_000, maxWindowMs: 600_000, catalogue: signalCatalogue() });
-  return new VigilEngine({ slideMs: 10_000, windowMs: 60_000, retentionMs: 600_000, allowedLatenessMs: 5_000, rules });
+  return testEngine(RULES, { slideMs: 10_000, windowMs: 60_000, retentionMs: 600_000, allowedLatenessMs: 5_000 });
 }
 
 // Two models, one span each every 500 ms of event time; gpt-4o is slow between minute 2 and 4.

@@ -1,12 +1,13 @@
 /**
  * Helpers for integration tests against the real Kafka broker named by `KAFKA_BROKERS`: random
- * topic and group names, topic setup and teardown, producing spans and reading alerts back.
+ * topic and group names, topic setup and teardown, producing spans, feedback and eval scores, and
+ * reading alerts back.
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Message, RecordMetadata } from 'kafkajs';
-import { AlertCodec, SpanCodec } from '../../src/codec/avro-codec.js';
-import type { AlertEvent, LlmSpan } from '../../src/model/index.js';
+import { AlertCodec, EvalCodec, FeedbackCodec, SpanCodec } from '../../src/codec/avro-codec.js';
+import type { AlertEvent, EvalScoreEvent, FeedbackEvent, LlmSpan } from '../../src/model/index.js';
 
 /**
  * The brokers from `KAFKA_BROKERS` (comma-separated `host:port`).
@@ -90,6 +91,40 @@ export async function produceSpans(topic: string, spans: readonly LlmSpan[], key
   return produceRaw(
     topic,
     spans.map((span) => ({ key: keyFn(span), value: codec.encode(span) })),
+  );
+}
+
+/**
+ * Produces feedback events as Avro `FeedbackEvent` values, keyed by `keyFn` (default: the feedback
+ * id), to the partition `partitionFn` names (default: the key's).
+ */
+export async function produceFeedback(
+  topic: string,
+  events: readonly FeedbackEvent[],
+  keyFn: (event: FeedbackEvent) => string = (f) => f.feedbackId,
+  partitionFn?: (event: FeedbackEvent, index: number) => number,
+): Promise<RecordMetadata[]> {
+  const codec = new FeedbackCodec();
+  return produceRaw(
+    topic,
+    events.map((event, i) => ({ key: keyFn(event), value: codec.encode(event), partition: partitionFn?.(event, i) })),
+  );
+}
+
+/**
+ * Produces eval scores as Avro `EvalScoreEvent` values, keyed by `keyFn` (default: the eval id), to
+ * the partition `partitionFn` names (default: the key's).
+ */
+export async function produceEvals(
+  topic: string,
+  events: readonly EvalScoreEvent[],
+  keyFn: (event: EvalScoreEvent) => string = (e) => e.evalId,
+  partitionFn?: (event: EvalScoreEvent, index: number) => number,
+): Promise<RecordMetadata[]> {
+  const codec = new EvalCodec();
+  return produceRaw(
+    topic,
+    events.map((event, i) => ({ key: keyFn(event), value: codec.encode(event), partition: partitionFn?.(event, i) })),
   );
 }
 

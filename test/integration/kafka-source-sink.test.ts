@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { SpanCodec } from '../../src/codec/avro-codec.js';
 import { VigilError } from '../../src/errors.js';
-import type { LlmSpan } from '../../src/model/index.js';
+import type { EvalScoreEvent, FeedbackEvent, LlmSpan } from '../../src/model/index.js';
 import { KafkaAlertSink } from '../../src/sinks/kafka-alert-sink.js';
-import { KafkaSpanSource } from '../../src/sources/kafka-source.js';
+import { KafkaSpanSource, TOPIC_INDEX, channelOf } from '../../src/sources/kafka-source.js';
 import type { KafkaSpanBatch } from '../../src/sources/kafka-source.js';
 import type { DeadLetter } from '../../src/sources/span-source.js';
+import { COMMENT, evalSeries, feedbackSeries } from '../codec/event-fixtures.js';
 import { sampleAlert, spanSeries } from '../codec/span-fixtures.js';
 import {
   committedOffsets,
@@ -15,6 +17,8 @@ import {
   deleteTopics,
   endOffsets,
   kafkaBrokers,
+  produceEvals,
+  produceFeedback,
   produceRaw,
   produceSpans,
   randomName,
@@ -231,4 +235,127 @@ describe('Kafka span source and alert sink against a real broker', () => {
     assert.equal(handled, spans.length);
     assert.equal((await committedOffsets(groupId, topic)).get(0), String(spans.length));
   });
+
+  it(
+    'consumes spans, feedback and evals from three topics in one group: each kind decoded by its topic, distinct channels, every topic committed',
+    { timeout: TIMEOUT_MS },
+    async () => {
+      const brokers = kafkaBrokers();
+      const tracesTopic = randomName('vigil-it-traces');
+      const feedbackTopic = randomName('vigil-it-feedback');
+      const evalsTopic = randomName('vigil-it-evals');
+      const groupId = randomName('vigil-it-kinds-group');
+      topics.push(tracesTopic, feedbackTopic, evalsTopic);
+      groups.push(groupId);
+      await createTopic(tracesTopic, 2);
+      await createTopic(feedbackTopic, 2);
+      await createTopic(evalsTopic, 1);
+
+      const spans = spanSeries(12).map((s, i) => ({ ...s, traceId: `trace-${i}` }));
+      const feedback = feedbackSeries(9);
+      const evals = evalSeries(7);
+      // Every partition gets messages, so every channel shows up in a batch.
+      await produceRaw(
+        tracesTopic,
+        spans.map((span, i) => ({ key: span.traceId, value: new SpanCodec().encode(span), partition: i % 2 })),
+      );
+      await produceFeedback(feedbackTopic, feedback, undefined, (_, i) => i % 2);
+      await produceEvals(evalsTopic, evals);
+      const [garbageMeta] = await produceRaw(evalsTopic, [{ key: 'junk', value: Buffer.from(`not an eval: ${COMMENT}`) }]);
+
+      const receivedSpans: LlmSpan[] = [];
+      const receivedFeedback: FeedbackEvent[] = [];
+      const receivedEvals: EvalScoreEvent[] = [];
+      const deadLetters: DeadLetter[] = [];
+      const batches: KafkaSpanBatch[] = [];
+      const assignments: number[][] = [];
+      const allSeen = signal();
+      const source = new KafkaSpanSource({
+        brokers,
+        clientId: 'vigil-it-kinds',
+        groupId,
+        topic: tracesTopic,
+        feedbackTopic,
+        evalsTopic,
+        fromBeginning: true,
+        logger: silent,
+        onAssignment: (channels) => assignments.push([...channels]),
+        handler: async (batch) => {
+          batches.push(batch);
+          receivedSpans.push(...batch.spans);
+          receivedFeedback.push(...batch.feedback);
+          receivedEvals.push(...batch.evals);
+          deadLetters.push(...batch.deadLetters);
+          if (receivedSpans.length === spans.length && receivedFeedback.length === feedback.length && receivedEvals.length === evals.length && deadLetters.length === 1) {
+            allSeen.resolve();
+          }
+        },
+      });
+
+      const expectedChannels = [
+        channelOf(TOPIC_INDEX.spans, 0),
+        channelOf(TOPIC_INDEX.spans, 1),
+        channelOf(TOPIC_INDEX.feedback, 0),
+        channelOf(TOPIC_INDEX.feedback, 1),
+        channelOf(TOPIC_INDEX.evals, 0),
+      ];
+      try {
+        await source.start();
+        await source.whenReady(60_000);
+        assert.deepEqual(source.assignedTopicPartitions(), { [tracesTopic]: [0, 1], [feedbackTopic]: [0, 1], [evalsTopic]: [0] });
+        assert.deepEqual(source.assignedChannels(), expectedChannels);
+        assert.deepEqual(assignments.at(-1), expectedChannels);
+        assert.equal(new Set(expectedChannels).size, 5);
+
+        await within(allSeen.promise, 60_000, 'every span, feedback event, eval score and the dead letter');
+      } finally {
+        await source.stop();
+      }
+
+      const by = <T>(key: (x: T) => string) => (a: T, b: T): number => key(a).localeCompare(key(b));
+      assert.deepEqual([...receivedSpans].sort(by<LlmSpan>((s) => s.traceId)), [...spans].sort(by<LlmSpan>((s) => s.traceId)));
+      assert.deepEqual([...receivedFeedback].sort(by<FeedbackEvent>((f) => f.feedbackId)), [...feedback].sort(by<FeedbackEvent>((f) => f.feedbackId)));
+      assert.deepEqual(receivedEvals, evals);
+
+      // One kind per batch, named by its topic; the channel tells topics apart, the partition does not.
+      const kindOf = { [tracesTopic]: 'spans', [feedbackTopic]: 'feedback', [evalsTopic]: 'evals' } as const;
+      for (const b of batches) {
+        assert.equal(b.kind, kindOf[b.topic], `kind of a batch of ${b.topic}`);
+        assert.equal(b.source, b.topic);
+        assert.equal(b.channel, channelOf(TOPIC_INDEX[b.kind], b.partition));
+        if (b.kind !== 'spans') assert.equal(b.spans.length, 0);
+        if (b.kind !== 'feedback') assert.equal(b.feedback.length, 0);
+        if (b.kind !== 'evals') assert.equal(b.evals.length, 0);
+      }
+      const channelsByTopic = new Map<string, Set<number>>();
+      for (const b of batches) channelsByTopic.set(b.topic, (channelsByTopic.get(b.topic) ?? new Set()).add(b.channel));
+      assert.deepEqual([...channelsByTopic.keys()].sort(), [tracesTopic, feedbackTopic, evalsTopic].sort());
+      const seenChannels = [...channelsByTopic.values()].flatMap((set) => [...set]);
+      assert.equal(new Set(seenChannels).size, seenChannels.length, 'no channel shared between topics');
+      assert.deepEqual([...seenChannels].sort((a, b) => a - b), expectedChannels);
+
+      const [dead] = deadLetters;
+      assert.equal(dead.source, evalsTopic);
+      assert.equal(dead.offset, garbageMeta.baseOffset);
+      assert.equal(dead.key?.toString(), 'junk');
+      assert.match(dead.reason, /^EvalScoreEvent: not a valid Avro binary EvalScoreEvent record/);
+      assert.ok(!dead.reason.includes(COMMENT));
+
+      // Every partition of all three topics is committed to its end offset.
+      for (const [topic, count] of [
+        [tracesTopic, spans.length],
+        [feedbackTopic, feedback.length],
+        [evalsTopic, evals.length + 1],
+      ] as const) {
+        const committed = await committedOffsets(groupId, topic);
+        const ends = await endOffsets(topic);
+        for (const [partition, end] of ends) assert.equal(committed.get(partition), end, `${topic} partition ${partition}`);
+        assert.equal(
+          [...ends.values()].reduce((sum, o) => sum + Number(o), 0),
+          count,
+          `messages in ${topic}`,
+        );
+      }
+    },
+  );
 });

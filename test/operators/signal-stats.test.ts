@@ -1,8 +1,29 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeStats, parseCounterStat, parseDistributionStat } from '../../operators/signal-stats.js';
+import { describeStats, parseCounterStat, parseDistributionStat, parseStat } from '../../operators/signal-stats.js';
 
 const COUNTERS = ['error', 'timeout', 'rate_limit'] as const;
+
+describe('parseStat', () => {
+  it('parses count, mean, min, max and p-percentiles in (0, 100)', () => {
+    assert.deepEqual(parseStat('count'), { kind: 'count' });
+    assert.deepEqual(parseStat('mean'), { kind: 'mean' });
+    assert.deepEqual(parseStat('min'), { kind: 'min' });
+    assert.deepEqual(parseStat('max'), { kind: 'max' });
+    assert.deepEqual(parseStat('p50'), { kind: 'quantile', q: 0.5 });
+    assert.deepEqual(parseStat('p99'), { kind: 'quantile', q: 0.99 });
+    assert.deepEqual(parseStat('p1'), { kind: 'quantile', q: 0.01 });
+    assert.equal(parseStat('p0.1')?.kind, 'quantile');
+    const p999 = parseStat('p99.9');
+    assert.ok(p999?.kind === 'quantile' && Math.abs(p999.q - 0.999) < 1e-12);
+  });
+
+  it('rejects names outside the grammar so each quantile has one spelling', () => {
+    for (const name of ['p0', 'p100', 'p050', 'p99.90', 'p999', 'p', 'p.5', 'p-1', 'P99', 'p99 ', 'median', 'sum', 'psi', '']) {
+      assert.equal(parseStat(name), undefined, name);
+    }
+  });
+});
 
 describe('parseCounterStat', () => {
   it('parses count and a counter name as its sum', () => {

@@ -8,11 +8,12 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createWriteStream } from 'node:fs';
 import avro from 'avsc';
-import { schemaType } from '../../src/codec/schemas.js';
+import { readSchemaJson, schemaType } from '../../src/codec/schemas.js';
 import { VigilError } from '../../src/errors.js';
 import type { LlmSpan } from '../../src/model/index.js';
-import { readSpanFile, spanFileFormat, writeSpanFile } from '../../src/sources/file-source.js';
+import { readSpanFile, spanFileFormat, writeEventFile, writeSpanFile } from '../../src/sources/file-source.js';
 import type { SpanBatch } from '../../src/sources/span-source.js';
+import { COMMENT, evalSeries, feedbackSeries, fullEval, fullFeedback, minimalEvalJson, minimalFeedbackJson } from '../codec/event-fixtures.js';
 import { PROMPT, fullSpan, minimalSpanJson, spanSeries } from '../codec/span-fixtures.js';
 
 let dir: string;
@@ -250,5 +251,263 @@ describe('writeSpanFile errors', () => {
     const obj = JSON.parse(lines[0]) as Record<string, unknown>;
     assert.equal(Object.keys(obj).length, 27);
     assert.equal(obj.retryCount, 0);
+  });
+});
+
+/** Every record of the batches in the order the engine handles them: each batch's spans, then feedback, then evals. */
+function engineOrder(batches: SpanBatch[]): string[] {
+  return batches.flatMap((b) => [
+    ...b.spans.map((s) => `span:${s.spanId}`),
+    ...(b.feedback ?? []).map((f) => `feedback:${f.feedbackId}`),
+    ...(b.evals ?? []).map((e) => `eval:${e.evalId}`),
+  ]);
+}
+
+async function writeAvro(path: string, type: avro.Type, records: unknown[]): Promise<void> {
+  await pipeline(Readable.from(records), new avro.streams.BlockEncoder(type), createWriteStream(path));
+}
+
+describe('readSpanFile on mixed JSON Lines', () => {
+  it('tells spans, feedback (feedbackId) and eval scores (evalId) apart and keeps the file order for the engine', async () => {
+    const path = join(dir, 'mixed-kinds.jsonl');
+    const spans = spanSeries(4);
+    const feedback = feedbackSeries(2);
+    const evals = evalSeries(2);
+    const records: unknown[] = [spans[0], feedback[0], spans[1], evals[0], feedback[1], spans[2], evals[1], spans[3]];
+    await writeFile(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const batches = await readAll(path);
+    assert.deepEqual(batches.flatMap((b) => b.spans), spans);
+    assert.deepEqual(batches.flatMap((b) => b.feedback ?? []), feedback);
+    assert.deepEqual(batches.flatMap((b) => b.evals ?? []), evals);
+    assert.ok(batches.every((b) => b.deadLetters.length === 0 && b.source === path));
+    // A span after feedback or an eval starts a new batch, so handling batch by batch keeps file order.
+    assert.deepEqual(engineOrder(batches), [
+      'span:span-0',
+      'feedback:fb-0',
+      'span:span-1',
+      'eval:ev-0',
+      'feedback:fb-1',
+      'span:span-2',
+      'eval:ev-1',
+      'span:span-3',
+    ]);
+    assert.deepEqual(
+      batches.map((b) => [b.spans.length, b.feedback?.length, b.evals?.length]),
+      [
+        [1, 1, 0],
+        [1, 0, 1],
+        [0, 1, 0],
+        [1, 0, 1],
+        [1, 0, 0],
+      ],
+    );
+  });
+
+  it('keeps runs of spans, then feedback, then evals in one batch', async () => {
+    const path = join(dir, 'runs.jsonl');
+    const records: unknown[] = [...spanSeries(3), ...feedbackSeries(2), ...evalSeries(2)];
+    await writeFile(path, records.map((r) => JSON.stringify(r)).join('\n'));
+    const batches = await readAll(path);
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0].spans.length + (batches[0].feedback?.length ?? 0) + (batches[0].evals?.length ?? 0), 7);
+  });
+
+  it('counts every kind towards batchSize', async () => {
+    const path = join(dir, 'mixed-batches.jsonl');
+    const records: unknown[] = [...spanSeries(3), ...feedbackSeries(3), ...evalSeries(3)];
+    await writeFile(path, records.map((r) => JSON.stringify(r)).join('\n'));
+    const batches = await readAll(path, 4);
+    assert.deepEqual(
+      batches.map((b) => b.spans.length + (b.feedback?.length ?? 0) + (b.evals?.length ?? 0)),
+      [4, 4, 1],
+    );
+  });
+
+  it('turns invalid feedback and eval lines into dead letters naming the field, never showing the comment', async () => {
+    const path = join(dir, 'bad-events.jsonl');
+    const lines = [
+      JSON.stringify(minimalFeedbackJson({ type: 'LIKE', comment: COMMENT })), // 1
+      JSON.stringify(minimalEvalJson({ score: 'high' })), // 2
+      JSON.stringify({ ...fullFeedback(), comment: [COMMENT] }), // 3
+      JSON.stringify(minimalFeedbackJson({ feedbackId: null })), // 4: recognised by its key, even when null
+      JSON.stringify(minimalFeedbackJson({ timestamp: '2025-01-01T00:00:00Z' })), // 5: valid
+      JSON.stringify(minimalEvalJson({ timestamp: '2025-01-01T00:00:00.5Z' })), // 6: valid
+    ];
+    await writeFile(path, lines.join('\n'));
+    const batches = await readAll(path);
+    const dead = batches.flatMap((b) => b.deadLetters);
+    assert.deepEqual(
+      dead.map((d) => [d.position, d.field]),
+      [
+        [1, 'type'],
+        [2, 'score'],
+        [3, 'comment'],
+        [4, 'feedbackId'],
+      ],
+    );
+    for (const d of dead) assert.ok(!d.reason.includes(COMMENT) && !d.reason.includes('Jane Roe'), d.reason);
+    assert.equal(dead[2].reason, 'comment: must be a string or null, got an array');
+    assert.equal(dead[0].payload?.toString('utf8'), lines[0]);
+    assert.deepEqual(
+      batches.flatMap((b) => b.feedback ?? []).map((f) => f.timestamp),
+      [1735689600000],
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => b.evals ?? []).map((e) => e.timestamp),
+      [1735689600500],
+    );
+  });
+});
+
+describe('readSpanFile on Avro feedback and eval files', () => {
+  it('reads a FeedbackEvent file by the writer schema in its header', async () => {
+    const path = join(dir, 'feedback.avro');
+    const feedback = feedbackSeries(12);
+    await writeAvro(path, schemaType('FeedbackEvent'), feedback);
+    const batches = await readAll(path, 5);
+    assert.deepEqual(
+      batches.map((b) => [b.spans.length, b.feedback?.length, b.evals?.length]),
+      [
+        [0, 5, 0],
+        [0, 5, 0],
+        [0, 2, 0],
+      ],
+    );
+    assert.deepEqual(batches.flatMap((b) => b.feedback ?? []), feedback);
+  });
+
+  it('reads a deflate-compressed EvalScoreEvent file', async () => {
+    const path = join(dir, 'evals.avro');
+    const evals = evalSeries(7);
+    await pipeline(Readable.from(evals), new avro.streams.BlockEncoder(schemaType('EvalScoreEvent'), { codec: 'deflate' }), createWriteStream(path));
+    const batches = await readAll(path);
+    assert.deepEqual(batches.flatMap((b) => b.evals ?? []), evals);
+    assert.equal(batches.flatMap((b) => b.spans).length, 0);
+  });
+
+  it('turns a feedback record that breaks the contract into a dead letter naming the field, not the comment', async () => {
+    const path = join(dir, 'feedback-invalid.avro');
+    await writeAvro(path, schemaType('FeedbackEvent'), [fullFeedback({ feedbackId: 'a' }), fullFeedback({ feedbackId: 'b', score: Number.NaN }), fullFeedback({ feedbackId: 'c' })]);
+    const [batch] = await readAll(path);
+    assert.deepEqual(
+      batch.feedback?.map((f) => f.feedbackId),
+      ['a', 'c'],
+    );
+    const [dead] = batch.deadLetters;
+    assert.equal(dead.position, 2);
+    assert.equal(dead.field, 'score');
+    assert.ok(!dead.reason.includes(COMMENT));
+    assert.ok(dead.payload !== undefined);
+    assert.equal((schemaType('FeedbackEvent').fromBuffer(dead.payload) as { feedbackId: string }).feedbackId, 'b');
+  });
+
+  it('resolves a feedback file written with an older compatible schema', async () => {
+    const path = join(dir, 'feedback-old.avro');
+    const schema = readSchemaJson('FeedbackEvent');
+    const fields = (schema.fields as { name: string }[]).filter((f) => f.name !== 'comment' && f.name !== 'tenantId');
+    const writer = avro.Type.forSchema({ ...schema, fields } as never, { wrapUnions: 'never' });
+    const old = feedbackSeries(2).map((f) => {
+      const o: Record<string, unknown> = { ...f };
+      delete o.comment;
+      delete o.tenantId;
+      return o;
+    });
+    await writeAvro(path, writer, old);
+    const got = (await readAll(path)).flatMap((b) => b.feedback ?? []);
+    assert.deepEqual(
+      got,
+      feedbackSeries(2).map((f) => ({ ...f, comment: null, tenantId: null })),
+    );
+  });
+
+  it('fails with VIGIL_FILE_UNREADABLE naming the schema of an unknown record type', async () => {
+    const path = join(dir, 'unknown-record.avro');
+    const type = avro.Type.forSchema({ type: 'record', name: 'Clicks', namespace: 'acme.web', fields: [{ name: 'x', type: 'int' }] });
+    await writeAvro(path, type, [{ x: 1 }]);
+    await assert.rejects(readAll(path), (error: unknown) => {
+      assert.ok(isUnreadable(path)(error));
+      const e = error as VigilError;
+      assert.match(e.message, /Avro schema acme\.web\.Clicks is not one Vigil reads/);
+      assert.match(e.message, /vigil\.v1\.LlmSpan, vigil\.v1\.FeedbackEvent, vigil\.v1\.EvalScoreEvent/);
+      assert.equal(e.details.schema, 'acme.web.Clicks');
+      return true;
+    });
+  });
+
+  it('fails with VIGIL_FILE_UNREADABLE for a FeedbackEvent schema incompatible with the shipped one', async () => {
+    const path = join(dir, 'feedback-incompatible.avro');
+    const type = avro.Type.forSchema({ type: 'record', name: 'FeedbackEvent', namespace: 'vigil.v1', fields: [{ name: 'feedbackId', type: 'int' }] });
+    await writeAvro(path, type, [{ feedbackId: 1 }]);
+    await assert.rejects(readAll(path), (error: unknown) => {
+      assert.ok(isUnreadable(path)(error));
+      assert.match((error as Error).message, /vigil\.v1\.FeedbackEvent schema is not compatible with the shipped one/);
+      return true;
+    });
+  });
+
+  it('yields nothing for an empty .avro file and fails on a truncated header', async () => {
+    const empty = join(dir, 'empty.avro');
+    await writeFile(empty, '');
+    assert.deepEqual(await readAll(empty), []);
+    const full = join(dir, 'truncated-source.avro');
+    await writeAvro(full, schemaType('FeedbackEvent'), feedbackSeries(1));
+    const truncated = join(dir, 'truncated.avro');
+    await writeFile(truncated, (await readFile(full)).subarray(0, 40));
+    await assert.rejects(readAll(truncated), isUnreadable(truncated));
+  });
+});
+
+describe('writeEventFile', () => {
+  it('writes one .jsonl of every kind ordered by event time that reads back as the same events', async () => {
+    const path = join(dir, 'events.jsonl');
+    const spans = [fullSpan({ spanId: 's-late', startTime: 3000 }), fullSpan({ spanId: 's-early', startTime: 1000 })];
+    const feedback = [fullFeedback({ feedbackId: 'f-2000', timestamp: 2000 }), fullFeedback({ feedbackId: 'f-1000', timestamp: 1000 })];
+    const evals = [fullEval({ evalId: 'e-1000', timestamp: 1000 }), fullEval({ evalId: 'e-4000', timestamp: 4000 })];
+    const counts = await writeEventFile(path, { spans, feedback, evals });
+    assert.deepEqual(counts, { spans: 2, feedback: 2, evals: 2 });
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    const ids = lines.map((l) => {
+      const o = JSON.parse(l) as Record<string, string>;
+      return o.feedbackId ?? o.evalId ?? o.spanId;
+    });
+    // At equal times: spans, then feedback, then evals.
+    assert.deepEqual(ids, ['s-early', 'f-1000', 'e-1000', 'f-2000', 's-late', 'e-4000']);
+    const batches = await readAll(path);
+    assert.deepEqual(engineOrder(batches), ['span:s-early', 'feedback:f-1000', 'eval:e-1000', 'feedback:f-2000', 'span:s-late', 'eval:e-4000']);
+    assert.deepEqual(batches.flatMap((b) => b.feedback ?? []), [feedback[1], feedback[0]]);
+  });
+
+  it('validates first, filling defaults and converting ISO timestamps', async () => {
+    const path = join(dir, 'events-defaults.jsonl');
+    await writeEventFile(path, { feedback: [minimalFeedbackJson({ timestamp: '2025-01-01T00:00:00Z' }) as never], evals: [minimalEvalJson() as never] });
+    const [batch] = await readAll(path);
+    assert.equal(batch.feedback?.[0].timestamp, 1735689600000);
+    assert.equal(batch.feedback?.[0].comment, null);
+    assert.deepEqual(batch.evals?.[0].attributes, {});
+  });
+
+  it('rejects an invalid event naming its kind, index and field, leaving no file and no comment in the message', async () => {
+    const path = join(dir, 'events-bad.jsonl');
+    const feedback = [fullFeedback(), { ...fullFeedback(), comment: 42 } as never];
+    await assert.rejects(writeEventFile(path, { spans: spanSeries(2), feedback }), (error: unknown) => {
+      assert.ok(error instanceof VigilError);
+      assert.equal(error.code, 'VIGIL_RECORD_INVALID');
+      assert.equal(error.message, 'feedback #1: comment: must be a string or null, got a number');
+      assert.equal(error.details.index, 1);
+      assert.equal(error.details.field, 'comment');
+      return true;
+    });
+    assert.equal(existsSync(path), false);
+    await assert.rejects(writeEventFile(path, { evals: [fullEval({ score: Number.NaN })] }), /^VigilError: eval #0: score: /);
+  });
+
+  it('writes only the spans to an .avro file and says so in its counts', async () => {
+    const path = join(dir, 'events.avro');
+    const spans = spanSeries(3);
+    const counts = await writeEventFile(path, { spans, feedback: feedbackSeries(2), evals: evalSeries(1) });
+    assert.deepEqual(counts, { spans: 3, feedback: 0, evals: 0 });
+    const batches = await readAll(path);
+    assert.deepEqual(batches.flatMap((b) => b.spans), spans);
+    assert.equal(batches.flatMap((b) => [...(b.feedback ?? []), ...(b.evals ?? [])]).length, 0);
   });
 });

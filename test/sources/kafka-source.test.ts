@@ -2,16 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Batch, ConsumerRunConfig, EachBatchPayload, Kafka, KafkaMessage, Offsets } from 'kafkajs';
 import { pino } from 'pino';
-import { SpanCodec } from '../../src/codec/avro-codec.js';
+import { EvalCodec, FeedbackCodec, SpanCodec } from '../../src/codec/avro-codec.js';
 import { VigilError } from '../../src/errors.js';
-import { KafkaSpanSource } from '../../src/sources/kafka-source.js';
+import { KafkaSpanSource, MAX_PARTITIONS_PER_TOPIC, TOPIC_INDEX, channelOf, topicPartitionOfChannel } from '../../src/sources/kafka-source.js';
 import type { KafkaSpanBatch } from '../../src/sources/kafka-source.js';
+import { COMMENT, evalSeries, feedbackSeries, fullFeedback } from '../codec/event-fixtures.js';
 import { spanSeries } from '../codec/span-fixtures.js';
 
 // The real broker is exercised by test/integration/kafka-source-sink.test.ts; these tests pin the
 // per-batch protocol (handler, then resolve, then commit) against a stand-in consumer.
 
 const TOPIC = 'spans';
+const FEEDBACK_TOPIC = 'feedback';
+const EVALS_TOPIC = 'evals';
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
   REBALANCING: 'consumer.rebalancing',
@@ -24,7 +27,7 @@ class FakeConsumer {
   runConfig: ConsumerRunConfig | undefined;
   subscribed: unknown;
   disconnected = false;
-  assignment: number[] = [0, 1];
+  assignment: Record<string, number[]> = { [TOPIC]: [0, 1] };
   private readonly listeners = new Map<string, ((event: { payload: unknown }) => void)[]>();
 
   on(name: string, listener: (event: { payload: unknown }) => void): () => void {
@@ -47,7 +50,7 @@ class FakeConsumer {
 
   run(config: ConsumerRunConfig): Promise<void> {
     this.runConfig = config;
-    this.emit(EVENTS.GROUP_JOIN, { memberAssignment: { [TOPIC]: this.assignment } });
+    this.emit(EVENTS.GROUP_JOIN, { memberAssignment: this.assignment });
     return Promise.resolve();
   }
 
@@ -80,10 +83,10 @@ function message(offset: number, value: Buffer | null, key: string | null = null
   } as unknown as KafkaMessage;
 }
 
-function payloadFor(messages: KafkaMessage[], recorded: Recorded, lastOffset?: string): EachBatchPayload {
+function payloadFor(messages: KafkaMessage[], recorded: Recorded, lastOffset?: string, where = { topic: TOPIC, partition: 1 }): EachBatchPayload {
   const batch = {
-    topic: TOPIC,
-    partition: 1,
+    topic: where.topic,
+    partition: where.partition,
     highWatermark: String(Number(messages[messages.length - 1].offset) + 1),
     messages,
     isEmpty: () => messages.length === 0,
@@ -115,9 +118,17 @@ function payloadFor(messages: KafkaMessage[], recorded: Recorded, lastOffset?: s
 
 async function startedSource(
   handler: (batch: KafkaSpanBatch) => Promise<void>,
-  extra: { maxBatchSize?: number; onFatalError?: (e: VigilError) => void; onAssignment?: (partitions: readonly number[]) => void } = {},
+  extra: {
+    maxBatchSize?: number;
+    onFatalError?: (e: VigilError) => void;
+    onAssignment?: (channels: readonly number[], assignment: Readonly<Record<string, readonly number[]>>) => void;
+    feedbackTopic?: string;
+    evalsTopic?: string;
+  } = {},
+  assignment?: Record<string, number[]>,
 ): Promise<{ source: KafkaSpanSource; consumer: FakeConsumer; eachBatch: (p: EachBatchPayload) => Promise<void> }> {
   const consumer = new FakeConsumer();
+  if (assignment !== undefined) consumer.assignment = assignment;
   const source = new KafkaSpanSource({
     kafka: fakeKafka(consumer),
     groupId: 'g',
@@ -311,5 +322,157 @@ describe('KafkaSpanSource', () => {
       () => new KafkaSpanSource({ brokers: ['127.0.0.1:1'], groupId: 'g', topic: TOPIC, handler: () => Promise.resolve(), maxBatchSize: 0 }),
       (error: unknown) => error instanceof VigilError && error.code === 'VIGIL_CONFIG_INVALID',
     );
+  });
+});
+
+describe('channelOf', () => {
+  it('is topicIndex * 4096 + partition, the traces topic (index 0) keeping partition numbers', () => {
+    assert.equal(MAX_PARTITIONS_PER_TOPIC, 4096);
+    assert.deepEqual(TOPIC_INDEX, { spans: 0, feedback: 1, evals: 2 });
+    assert.equal(channelOf(0, 0), 0);
+    assert.equal(channelOf(0, 7), 7);
+    assert.equal(channelOf(1, 0), 4096);
+    assert.equal(channelOf(2, 4095), 2 * 4096 + 4095);
+    assert.equal(channelOf(255, 4095), 2 ** 20 - 1);
+    assert.deepEqual(topicPartitionOfChannel(channelOf(2, 17)), { topicIndex: 2, partition: 17 });
+  });
+
+  it('rejects a partition beyond 4095 or a topic index beyond 255 as a non-retriable config error', () => {
+    for (const [topicIndex, partition, field] of [
+      [0, 4096, 'partition'],
+      [1, -1, 'partition'],
+      [0, 1.5, 'partition'],
+      [256, 0, 'topicIndex'],
+      [-1, 0, 'topicIndex'],
+    ] as const) {
+      assert.throws(
+        () => channelOf(topicIndex, partition),
+        (error: unknown) => error instanceof VigilError && error.code === 'VIGIL_CONFIG_INVALID' && !error.retriable && error.details.field === field,
+      );
+    }
+  });
+});
+
+describe('KafkaSpanSource with feedback and evals topics', () => {
+  const all = { [TOPIC]: [1, 0], [FEEDBACK_TOPIC]: [0], [EVALS_TOPIC]: [2, 0] };
+
+  it('subscribes to the traces topic and the feedback and evals topics that are set', async () => {
+    const { consumer, source } = await startedSource(() => Promise.resolve(), { feedbackTopic: FEEDBACK_TOPIC, evalsTopic: EVALS_TOPIC }, all);
+    assert.deepEqual(consumer.subscribed, { topics: [TOPIC, FEEDBACK_TOPIC, EVALS_TOPIC], fromBeginning: true });
+    assert.deepEqual(source.topics, [TOPIC, FEEDBACK_TOPIC, EVALS_TOPIC]);
+    const only = await startedSource(() => Promise.resolve(), { evalsTopic: EVALS_TOPIC }, { [EVALS_TOPIC]: [0] });
+    assert.deepEqual(only.consumer.subscribed, { topics: [TOPIC, EVALS_TOPIC], fromBeginning: true });
+    // Ready with partitions of any of its topics; the evals topic keeps its index 2 without a feedback topic.
+    assert.equal(only.source.ready, true);
+    assert.deepEqual(only.source.assignedChannels(), [channelOf(2, 0)]);
+  });
+
+  it('reports channels distinct across topics to onAssignment, and the partitions by topic', async () => {
+    const seen: { channels: number[]; assignment: Readonly<Record<string, readonly number[]>> }[] = [];
+    const { source } = await startedSource(
+      () => Promise.resolve(),
+      { feedbackTopic: FEEDBACK_TOPIC, evalsTopic: EVALS_TOPIC, onAssignment: (channels, assignment) => seen.push({ channels: [...channels], assignment }) },
+      { ...all, 'some-other-topic': [5] },
+    );
+    const channels = [0, 1, 4096, 8192, 8194];
+    assert.deepEqual(seen, [{ channels, assignment: { [TOPIC]: [0, 1], [FEEDBACK_TOPIC]: [0], [EVALS_TOPIC]: [0, 2] } }]);
+    assert.deepEqual(source.assignedChannels(), channels);
+    assert.deepEqual(source.assignedPartitions(), [0, 1]);
+    assert.deepEqual(source.assignedPartitions(EVALS_TOPIC), [0, 2]);
+    assert.deepEqual(source.assignedTopicPartitions(), { [TOPIC]: [0, 1], [FEEDBACK_TOPIC]: [0], [EVALS_TOPIC]: [0, 2] });
+  });
+
+  it('decodes each message by its topic and hands one batch per kafkajs batch with its kind and channel', async () => {
+    const received: KafkaSpanBatch[] = [];
+    const recorded: Recorded = { steps: [], commits: [], running: true };
+    const { eachBatch } = await startedSource(
+      (batch) => {
+        received.push(batch);
+        return Promise.resolve();
+      },
+      { feedbackTopic: FEEDBACK_TOPIC, evalsTopic: EVALS_TOPIC },
+      all,
+    );
+    const spans = spanSeries(2);
+    const feedback = feedbackSeries(3);
+    const evals = evalSeries(2);
+    const spanCodec = new SpanCodec();
+    const feedbackCodec = new FeedbackCodec();
+    const evalCodec = new EvalCodec();
+    await eachBatch(payloadFor(spans.map((s, i) => message(i, spanCodec.encode(s))), recorded, undefined, { topic: TOPIC, partition: 1 }));
+    await eachBatch(payloadFor(feedback.map((f, i) => message(10 + i, feedbackCodec.encode(f))), recorded, undefined, { topic: FEEDBACK_TOPIC, partition: 0 }));
+    await eachBatch(payloadFor(evals.map((e, i) => message(20 + i, evalCodec.encode(e))), recorded, undefined, { topic: EVALS_TOPIC, partition: 2 }));
+
+    assert.deepEqual(
+      received.map((b) => [b.topic, b.source, b.kind, b.partition, b.channel, b.spans.length, b.feedback.length, b.evals.length]),
+      [
+        [TOPIC, TOPIC, 'spans', 1, 1, 2, 0, 0],
+        [FEEDBACK_TOPIC, FEEDBACK_TOPIC, 'feedback', 0, 4096, 0, 3, 0],
+        [EVALS_TOPIC, EVALS_TOPIC, 'evals', 2, 8194, 0, 0, 2],
+      ],
+    );
+    assert.deepEqual(received[0].spans, spans);
+    assert.deepEqual(received[1].feedback, feedback);
+    assert.deepEqual(received[2].evals, evals);
+    // Each batch's offsets are committed for its own topic-partition.
+    assert.deepEqual(recorded.commits, [
+      { topics: [{ topic: TOPIC, partitions: [{ partition: 1, offset: '2' }] }] },
+      { topics: [{ topic: FEEDBACK_TOPIC, partitions: [{ partition: 0, offset: '13' }] }] },
+      { topics: [{ topic: EVALS_TOPIC, partitions: [{ partition: 2, offset: '22' }] }] },
+    ]);
+  });
+
+  it('turns a span on the feedback topic and an invalid feedback record into dead letters, never showing the comment', async () => {
+    let received: KafkaSpanBatch | undefined;
+    const recorded: Recorded = { steps: [], commits: [], running: true };
+    const { eachBatch } = await startedSource(
+      (batch) => {
+        received = batch;
+        return Promise.resolve();
+      },
+      { feedbackTopic: FEEDBACK_TOPIC },
+      { [FEEDBACK_TOPIC]: [0] },
+    );
+    const feedbackCodec = new FeedbackCodec();
+    const badScore = feedbackCodec.type.toBuffer({ ...fullFeedback(), score: Number.NaN });
+    const messages = [message(0, codec.encode(spanSeries(1)[0])), message(1, badScore, 'k'), message(2, feedbackCodec.encode(fullFeedback()))];
+    await eachBatch(payloadFor(messages, recorded, undefined, { topic: FEEDBACK_TOPIC, partition: 0 }));
+    assert.ok(received !== undefined);
+    assert.equal(received.kind, 'feedback');
+    assert.deepEqual(received.feedback, [fullFeedback()]);
+    assert.equal(received.spans.length, 0);
+    assert.equal(received.deadLetters.length, 2);
+    const [wrongSchema, invalid] = received.deadLetters;
+    assert.equal(wrongSchema.source, FEEDBACK_TOPIC);
+    assert.equal(wrongSchema.offset, '0');
+    assert.equal(invalid.offset, '1');
+    assert.equal(invalid.field, 'score');
+    assert.equal(invalid.key?.toString(), 'k');
+    for (const d of received.deadLetters) assert.ok(!d.reason.includes(COMMENT), d.reason);
+    assert.deepEqual(recorded.commits, [{ topics: [{ topic: FEEDBACK_TOPIC, partitions: [{ partition: 0, offset: '3' }] }] }]);
+  });
+
+  it('fails a batch of a partition beyond 4095 with a non-retriable error before the handler, committing nothing', async () => {
+    const recorded: Recorded = { steps: [], commits: [], running: true };
+    let handled = 0;
+    const { eachBatch } = await startedSource(() => {
+      handled++;
+      return Promise.resolve();
+    });
+    await assert.rejects(
+      eachBatch(payloadFor([message(0, codec.encode(spanSeries(1)[0]))], recorded, undefined, { topic: TOPIC, partition: 4096 })),
+      (error: unknown) => error instanceof VigilError && error.code === 'VIGIL_CONFIG_INVALID' && error.retriable === false,
+    );
+    assert.equal(handled, 0);
+    assert.deepEqual(recorded.steps, []);
+  });
+
+  it('rejects one topic given for two kinds of event', () => {
+    for (const options of [{ feedbackTopic: TOPIC }, { evalsTopic: TOPIC }, { feedbackTopic: 'x', evalsTopic: 'x' }, { feedbackTopic: '' }]) {
+      assert.throws(
+        () => new KafkaSpanSource({ brokers: ['127.0.0.1:1'], groupId: 'g', topic: TOPIC, handler: () => Promise.resolve(), ...options }),
+        (error: unknown) => error instanceof VigilError && error.code === 'VIGIL_CONFIG_INVALID',
+      );
+    }
   });
 });

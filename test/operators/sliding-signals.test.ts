@@ -4,9 +4,10 @@ import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { catchError, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { EventTimeWatermark } from '../../operators/event-time-watermark.js';
-import { PercentileWindowStore } from '../../operators/percentile-window-store.js';
-import { slidingPercentiles } from '../../operators/sliding-percentiles.js';
-import type { SlidingPercentilesOptions, SpanChunk } from '../../operators/sliding-percentiles.js';
+import { FamilyWindowStore } from '../../operators/family-window-store.js';
+import type { SignalFamily } from '../../operators/signal-family.js';
+import { slidingSignals } from '../../operators/sliding-signals.js';
+import type { SlidingSignalsOptions, WindowedPipeline } from '../../operators/sliding-signals.js';
 import { isVigilError } from '../../src/errors.js';
 import type { LlmSpan } from '../../src/model/llm-span.js';
 import type { SignalSnapshot, SignalView, SnapshotGroup } from '../../src/model/signal-snapshot.js';
@@ -22,23 +23,78 @@ const LATENCY: SignalView = {
 };
 const TTFT: SignalView = { id: 'ttft-max', signal: 'ttft', groupBy: [], windowMs: 1000, filter: {}, stats: ['max'] };
 
+/** A toy family: span latency and ttft by service and model. */
+const TIMINGS: SignalFamily<LlmSpan> = {
+  name: 'timings',
+  dimensions: ['service', 'model'],
+  dimension: (span, index) => (index === 0 ? span.service : span.model),
+  time: (span) => span.startTime,
+  counterSignals: [],
+  count: () => true,
+  distributions: [
+    { signal: 'latency', unit: 'ms', description: 'span durationMs', value: (span) => span.durationMs },
+    { signal: 'ttft', unit: 'ms', description: 'time to first token', value: (span) => span.ttftMs },
+  ],
+};
+
+/** A batch of spans from one input channel (a partition), as the engine's pipeline takes them. */
+interface SpanChunk {
+  channel: number;
+  spans: readonly LlmSpan[];
+}
+
+/**
+ * A minimal {@link WindowedPipeline}, counted the way `SignalPipeline` counts spans: per span in
+ * order, `watermark.observe` decides lateness, an on-time span goes into the store, then every
+ * boundary closed so far is emitted (store closed through it, one snapshot per view, old
+ * sub-windows evicted) — so the output does not depend on how spans are cut into chunks.
+ */
+class TimingPipeline implements WindowedPipeline<SpanChunk> {
+  readonly watermark: EventTimeWatermark;
+  readonly store: FamilyWindowStore<LlmSpan>;
+
+  constructor(
+    private readonly views: readonly SignalView[],
+    slideMs: number,
+    allowedLatenessMs: number,
+  ) {
+    this.watermark = new EventTimeWatermark({ slideMs, allowedLatenessMs, retentionMs: 5 * slideMs });
+    this.store = new FamilyWindowStore({ family: TIMINGS, subWindowMs: slideMs, retentionMs: 5 * slideMs });
+  }
+
+  ingest(chunk: SpanChunk, emit: (snapshot: SignalSnapshot) => void): void {
+    for (const span of chunk.spans) {
+      if (this.watermark.observe(span.startTime, chunk.channel)) this.store.add(span);
+      this.emitClosed(emit);
+    }
+  }
+
+  emitClosed(emit: (snapshot: SignalSnapshot) => void): void {
+    const wm = this.watermark;
+    for (let b = wm.pollClosedBoundary(); b !== undefined; b = wm.pollClosedBoundary()) {
+      this.store.closeThrough(b);
+      for (const view of this.views) emit(this.store.snapshot(view, b));
+      this.store.evictBefore(b - this.store.retentionMs);
+    }
+  }
+
+  complete(emit: (snapshot: SignalSnapshot) => void): void {
+    this.watermark.flush();
+    this.emitClosed(emit);
+  }
+}
+
 function newTestScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 }
 
 function setup(
   overrides: { allowedLatenessMs?: number; slideMs?: number; views?: readonly SignalView[] } = {},
-  idle?: SlidingPercentilesOptions['idle'],
+  idle?: SlidingSignalsOptions['idle'],
 ) {
-  const slideMs = overrides.slideMs ?? 1000;
-  const store = new PercentileWindowStore({ slideMs, retentionMs: 5 * slideMs });
-  const watermark = new EventTimeWatermark({
-    slideMs,
-    allowedLatenessMs: overrides.allowedLatenessMs ?? 0,
-    retentionMs: 5 * slideMs,
-  });
-  const operator = slidingPercentiles({ store, watermark, views: overrides.views ?? [LATENCY], idle });
-  return { store, watermark, operator };
+  const pipeline = new TimingPipeline(overrides.views ?? [LATENCY], overrides.slideMs ?? 1000, overrides.allowedLatenessMs ?? 0);
+  const operator = slidingSignals(pipeline, idle === undefined ? {} : { idle });
+  return { pipeline, watermark: pipeline.watermark, operator };
 }
 
 /** A chunk of `spans` from input channel `channel`. */
@@ -88,7 +144,7 @@ function recordingScheduler(scheduler: TestScheduler, runs: number[]): Scheduler
   };
 }
 
-describe('slidingPercentiles', () => {
+describe('slidingSignals', () => {
   it('emits one snapshot per view at each boundary the watermark closes, in view order', () => {
     const { operator } = setup({ views: [LATENCY, TTFT] });
     newTestScheduler().run(({ cold, expectObservable }) => {
@@ -345,12 +401,14 @@ describe('slidingPercentiles', () => {
     );
   });
 
-  it('refuses a store and watermark with different slides', () => {
-    const store = new PercentileWindowStore({ slideMs: 1000, retentionMs: 5000 });
-    const watermark = new EventTimeWatermark({ slideMs: 500, allowedLatenessMs: 0 });
-    assert.throws(
-      () => slidingPercentiles({ store, watermark, views: [LATENCY] }),
-      (err) => isVigilError(err, 'VIGIL_CONFIG_INVALID'),
-    );
+  it('refuses an idle period that is not a positive number', () => {
+    const pipeline = new TimingPipeline([LATENCY], 1000, 0);
+    for (const afterMs of [0, -10, Number.NaN, Infinity]) {
+      assert.throws(
+        () => slidingSignals(pipeline, { idle: { afterMs } }),
+        (err) => isVigilError(err, 'VIGIL_CONFIG_INVALID') && err.details.key === 'idle.afterMs',
+        `afterMs=${afterMs}`,
+      );
+    }
   });
 });

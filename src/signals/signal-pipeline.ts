@@ -1,0 +1,353 @@
+import { EventTimeWatermark } from '../../operators/event-time-watermark.js';
+import type { WindowedPipeline } from '../../operators/sliding-signals.js';
+import { FamilyWindowStore } from '../../operators/family-window-store.js';
+import { CostAnomalyDetector } from '../../operators/cost/cost-anomaly-detector.js';
+import type { PriceTable } from '../../operators/cost/price-table.js';
+import { RequestAssembler, type AssembledRequest } from '../../operators/requests/request-assembler.js';
+import { NO_INJECTION, PromptInjectionScanner } from '../../operators/security/prompt-injection-scanner.js';
+import { NO_PII, PiiScanner } from '../../operators/security/pii-scanner.js';
+import { UserActivityTracker, type UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
+import { VigilError } from '../errors.js';
+import type { EvalScoreEvent, FeedbackEvent, LlmSpan, SignalSnapshot, SignalView } from '../model/index.js';
+import { evalFamily } from './eval-family.js';
+import { feedbackFamily } from './feedback-family.js';
+import { emptyJoin, type JoinedDimensions } from './joined-dimensions.js';
+import { requestFamily, type RequestVerdicts } from './request-family.js';
+import { isValidJsonOutput, type SpanEnrichment } from './span-enrichment.js';
+import { spanFamily } from './span-family.js';
+import { USER_STATS, isUserStat, userSnapshot } from './user-signals.js';
+
+/** One delivery to the pipeline: events of one input channel (a Kafka partition; 0 for files). */
+export interface EventChunk {
+  channel: number;
+  spans: readonly LlmSpan[];
+  feedback?: readonly FeedbackEvent[];
+  evals?: readonly EvalScoreEvent[];
+}
+
+/** Options of a {@link SignalPipeline}. */
+export interface SignalPipelineOptions {
+  /** Sub-window length of span and request signals; every boundary is a multiple of it, ms. */
+  slideMs: number;
+  allowedLatenessMs: number;
+  /** Longest window (plus baseline) of span and request signals, ms. */
+  retentionMs: number;
+  /** Sub-window length of feedback and eval signals (a multiple of `slideMs`), ms. */
+  slowSubWindowMs: number;
+  /** Longest window (plus baseline) of feedback and eval signals, ms. */
+  slowRetentionMs: number;
+  prices: PriceTable;
+  /** Run the prompt-injection scanner over `inputText`. */
+  scanInjection: boolean;
+  /** Run the PII scanner over `outputText`. */
+  scanPii: boolean;
+  /** A request whose root never arrives is emitted as incomplete after this long, ms. */
+  requestTimeoutMs: number;
+  users?: UserTrackerInit;
+  views: readonly SignalView[];
+  compression?: number;
+}
+
+/** Where a signal is answered from. */
+export type SignalSource = FamilyWindowStore<LlmSpan> | FamilyWindowStore<AssembledRequest> | FamilyWindowStore<FeedbackEvent> | FamilyWindowStore<EvalScoreEvent> | 'users';
+
+/** Description of one signal for the rule catalogue, the query API and docs. */
+export interface SignalInfo {
+  name: string;
+  kind: 'counter' | 'distribution' | 'users';
+  family: string;
+  unit?: string;
+  description: string;
+  dimensions: readonly string[];
+  subWindowMs: number;
+  retentionMs: number;
+  statHint: string;
+  isValidStat(stat: string): boolean;
+}
+
+/** Window settings that decide which signals exist and how far back they reach. */
+export interface SignalWindows {
+  slideMs: number;
+  retentionMs: number;
+  slowSubWindowMs: number;
+  slowRetentionMs: number;
+}
+
+function describeStores(stores: readonly FamilyWindowStore<never>[], slideMs: number, retentionMs: number): SignalInfo[] {
+  const out: SignalInfo[] = [];
+  for (const store of stores) {
+    for (const s of store.signals()) {
+      out.push({
+        name: s.name,
+        kind: s.kind,
+        family: store.family.name,
+        ...(s.unit === undefined ? {} : { unit: s.unit }),
+        description: s.description,
+        dimensions: store.family.dimensions,
+        subWindowMs: store.subWindowMs,
+        retentionMs: store.retentionMs,
+        statHint: store.statHint(s.name),
+        isValidStat: (stat) => store.isValidStat(s.name, stat),
+      });
+    }
+  }
+  out.push({
+    name: 'users',
+    kind: 'users',
+    family: 'users',
+    description: 'unusual per-user access patterns: request-rate, token and cost spikes against a robust per-user baseline, system-prompt probing, session spreading',
+    dimensions: ['user'],
+    subWindowMs: slideMs,
+    retentionMs,
+    statHint: USER_STATS.join(', '),
+    isValidStat: isUserStat,
+  });
+  return out;
+}
+
+/** The signals a pipeline with these windows answers, without building one. */
+export function describeSignals(windows: SignalWindows): SignalInfo[] {
+  const enrichment = { costUsd: 0, costSource: 'none', injection: NO_INJECTION, inputScanned: false, pii: NO_PII, outputLength: -1, jsonExpected: false, jsonValid: false } as SpanEnrichment;
+  const join = emptyJoin();
+  const stores = [
+    new FamilyWindowStore({ family: spanFamily(enrichment), subWindowMs: windows.slideMs, retentionMs: windows.retentionMs }),
+    new FamilyWindowStore({ family: requestFamily({ costAnomaly: false, time: 0 }), subWindowMs: windows.slideMs, retentionMs: windows.retentionMs }),
+    new FamilyWindowStore({ family: feedbackFamily(join), subWindowMs: windows.slowSubWindowMs, retentionMs: windows.slowRetentionMs }),
+    new FamilyWindowStore({ family: evalFamily(join), subWindowMs: windows.slowSubWindowMs, retentionMs: windows.slowRetentionMs }),
+  ] as FamilyWindowStore<never>[];
+  return describeStores(stores, windows.slideMs, windows.retentionMs);
+}
+
+/** Counters the pipeline keeps about itself. */
+export interface PipelineCounters {
+  spans: number;
+  feedback: number;
+  evals: number;
+  requests: number;
+  lateEvents: number;
+  injectionAttempts: number;
+  piiFindings: number;
+  unpricedSpans: number;
+}
+
+/**
+ * The whole monitoring checklist over one event-time clock: spans (latency, TTFT, errors, cost,
+ * output, security), requests assembled from spans (pipeline-level failures, degradation, cost per
+ * request and its anomalies), feedback and eval events joined to requests by `traceId`, and per-user
+ * access patterns. Pure and synchronous: `ingest` a chunk and it emits, through the callback, the
+ * snapshots of every view for each slide boundary the chunk closed. The RxJS operator and the engine
+ * wrap it.
+ */
+export class SignalPipeline implements WindowedPipeline<EventChunk> {
+  readonly watermark: EventTimeWatermark;
+  readonly spans: FamilyWindowStore<LlmSpan>;
+  readonly requests: FamilyWindowStore<AssembledRequest>;
+  readonly feedback: FamilyWindowStore<FeedbackEvent>;
+  readonly evals: FamilyWindowStore<EvalScoreEvent>;
+  readonly users: UserActivityTracker;
+  readonly assembler: RequestAssembler;
+
+  private readonly prices: PriceTable;
+  private readonly injectionScanner: PromptInjectionScanner | null;
+  private readonly piiScanner: PiiScanner | null;
+  // "Far above" means at least 10x the recent median as well as well past its spread.
+  private readonly costAnomalies = new CostAnomalyDetector({ minRatio: 10 });
+  private readonly enrichment: SpanEnrichment = {
+    costUsd: 0,
+    costSource: 'none',
+    injection: NO_INJECTION,
+    inputScanned: false,
+    pii: NO_PII,
+    outputLength: -1,
+    jsonExpected: false,
+    jsonValid: false,
+  };
+  private readonly verdicts: RequestVerdicts = { costAnomaly: false, time: 0 };
+  private readonly join: JoinedDimensions = emptyJoin();
+  private readonly views: readonly SignalView[];
+  private readonly viewSources: SignalSource[];
+  private readonly catalogue = new Map<string, SignalInfo>();
+  private readonly counters: PipelineCounters = { spans: 0, feedback: 0, evals: 0, requests: 0, lateEvents: 0, injectionAttempts: 0, piiFindings: 0, unpricedSpans: 0 };
+  private readonly stores: FamilyWindowStore<never>[];
+
+  constructor(options: SignalPipelineOptions) {
+    const { slideMs, retentionMs, slowSubWindowMs, slowRetentionMs, compression } = options;
+    if (slowSubWindowMs % slideMs !== 0) {
+      throw new VigilError('VIGIL_CONFIG_INVALID', `windows.slowSubWindow: must be a multiple of windows.slide (${slideMs} ms)`, { details: { key: 'windows.slowSubWindow' } });
+    }
+    this.prices = options.prices;
+    this.watermark = new EventTimeWatermark({ slideMs, allowedLatenessMs: options.allowedLatenessMs, retentionMs: Math.max(retentionMs, slowRetentionMs) });
+    this.spans = new FamilyWindowStore({ family: spanFamily(this.enrichment), subWindowMs: slideMs, retentionMs, compression });
+    this.requests = new FamilyWindowStore({ family: requestFamily(this.verdicts), subWindowMs: slideMs, retentionMs, compression });
+    this.feedback = new FamilyWindowStore({ family: feedbackFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });
+    this.evals = new FamilyWindowStore({ family: evalFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });
+    this.stores = [this.spans, this.requests, this.feedback, this.evals] as FamilyWindowStore<never>[];
+    this.assembler = new RequestAssembler({ timeoutMs: options.requestTimeoutMs, cost: this.prices });
+    this.users = new UserActivityTracker(options.users);
+    this.injectionScanner = options.scanInjection ? new PromptInjectionScanner() : null;
+    this.piiScanner = options.scanPii ? new PiiScanner() : null;
+
+    for (const info of describeStores(this.stores, slideMs, retentionMs)) this.catalogue.set(info.name, info);
+    this.views = options.views;
+    this.viewSources = options.views.map((v) => this.sourceOf(v.signal));
+  }
+
+  /** Every signal the pipeline answers, by name. */
+  signals(): ReadonlyMap<string, SignalInfo> {
+    return this.catalogue;
+  }
+
+  /** The store (or the user tracker) answering `signal`; throws `VIGIL_QUERY_INVALID` naming it when unknown. */
+  sourceOf(signal: string): SignalSource {
+    const info = this.catalogue.get(signal);
+    if (!info) {
+      throw new VigilError('VIGIL_QUERY_INVALID', `signal: unknown signal "${signal}" (known: ${[...this.catalogue.keys()].join(', ')})`, { details: { param: 'signal' } });
+    }
+    switch (info.family) {
+      case 'spans':
+        return this.spans;
+      case 'requests':
+        return this.requests;
+      case 'feedback':
+        return this.feedback;
+      case 'evals':
+        return this.evals;
+      default:
+        return 'users';
+    }
+  }
+
+  /** Counters about the pipeline itself. */
+  status(): Readonly<PipelineCounters> {
+    return { ...this.counters, lateEvents: this.watermark.lateCount };
+  }
+
+  /** Declares the active input channels (the consumer's assigned partitions). */
+  setChannels(channels: readonly number[]): void {
+    this.watermark.declareChannels(channels);
+  }
+
+  /** Counts one chunk, then emits the snapshots of every boundary it closed. */
+  ingest(chunk: EventChunk, emit: (snapshot: SignalSnapshot) => void): void {
+    const wm = this.watermark;
+    const channel = chunk.channel;
+    const spans = chunk.spans;
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i];
+      if (wm.observe(span.startTime, channel)) {
+        this.counters.spans++;
+        this.enrich(span);
+        this.spans.add(span);
+        this.assembler.add(span);
+        const e = this.enrichment;
+        if (e.injection.attempt || e.pii.total > 0) this.assembler.flag(span.traceId, e.injection.attempt, e.pii.total);
+      }
+      this.emitClosed(emit);
+    }
+    const feedback = chunk.feedback;
+    if (feedback) {
+      for (let i = 0; i < feedback.length; i++) {
+        const f = feedback[i];
+        if (wm.observe(f.timestamp, channel)) {
+          this.counters.feedback++;
+          this.joinTo(f.traceId, f.service, f.operation, f.model, f.tenantId);
+          this.feedback.add(f);
+        }
+        this.emitClosed(emit);
+      }
+    }
+    const evals = chunk.evals;
+    if (evals) {
+      for (let i = 0; i < evals.length; i++) {
+        const e = evals[i];
+        if (wm.observe(e.timestamp, channel)) {
+          this.counters.evals++;
+          this.joinTo(e.traceId, e.service, e.operation, e.model, e.tenantId);
+          this.evals.add(e);
+        }
+        this.emitClosed(emit);
+      }
+    }
+  }
+
+  /** End of input: closes the windows up to the last event and emits their snapshots. */
+  complete(emit: (snapshot: SignalSnapshot) => void): void {
+    this.watermark.flush();
+    this.emitClosed(emit);
+    // Requests still open at the end (no root, or a root ending after the last event) count in the
+    // last sub-window, which queries still read.
+    const last = this.watermark.lastClosedBoundary - 1;
+    for (const r of this.assembler.flush()) this.countRequest(r, last);
+  }
+
+  private enrich(span: LlmSpan): void {
+    const e = this.enrichment;
+    const cost = this.prices.spanCost(span);
+    e.costUsd = cost.usd;
+    e.costSource = cost.source;
+    if (cost.source === 'unpriced') this.counters.unpricedSpans++;
+    const input = span.inputText;
+    if (input !== null && this.injectionScanner !== null) {
+      e.inputScanned = true;
+      e.injection = this.injectionScanner.scan(input);
+      if (e.injection.attempt) this.counters.injectionAttempts++;
+    } else {
+      e.inputScanned = false;
+      e.injection = NO_INJECTION;
+    }
+    const output = span.outputText;
+    if (output !== null) {
+      e.outputLength = output.length;
+      e.pii = this.piiScanner !== null ? this.piiScanner.scan(output) : NO_PII;
+      this.counters.piiFindings += e.pii.total;
+      e.jsonExpected = span.expectedFormat === 'json';
+      e.jsonValid = e.jsonExpected && isValidJsonOutput(output);
+    } else {
+      e.outputLength = -1;
+      e.pii = NO_PII;
+      e.jsonExpected = span.expectedFormat === 'json';
+      e.jsonValid = false;
+    }
+  }
+
+  private joinTo(traceId: string | null, service: string | null, operation: string | null, model: string | null, tenantId: string | null): void {
+    const j = this.join;
+    const req = traceId === null ? undefined : this.assembler.lookup(traceId);
+    j.joined = req !== undefined;
+    j.service = service ?? req?.service ?? null;
+    j.operation = operation ?? req?.operation ?? null;
+    j.model = model ?? req?.model ?? null;
+    j.tenantId = tenantId ?? req?.tenantId ?? null;
+  }
+
+  // Requests are counted when complete, in the sub-window just before the boundary that completed them.
+  private countRequest(r: AssembledRequest, time: number): void {
+    this.counters.requests++;
+    const costKey = r.service + '|' + r.operation;
+    // An incomplete or partly unpriced request's cost is not comparable with the others'.
+    this.verdicts.costAnomaly = r.rootMissing || r.unpricedSpans > 0 ? false : this.costAnomalies.check(costKey, r.startTime, r.costUsd).anomalous;
+    this.verdicts.time = time;
+    this.requests.add(r);
+    if (r.userId !== null) {
+      this.users.observe({ userId: r.userId, time, tokens: r.inputTokens + r.outputTokens, costUsd: r.costUsd, sessionId: r.sessionId, probing: r.injection });
+    }
+  }
+
+  /** Emits the snapshots of every boundary the watermark has closed since the last call. */
+  emitClosed(emit: (snapshot: SignalSnapshot) => void): void {
+    const wm = this.watermark;
+    for (let b = wm.pollClosedBoundary(); b !== undefined; b = wm.pollClosedBoundary()) {
+      const completed = this.assembler.advance(b);
+      for (let i = 0; i < completed.length; i++) this.countRequest(completed[i], b - 1);
+      this.users.advance(b);
+      for (const store of this.stores) store.closeThrough(b);
+      for (let i = 0; i < this.views.length; i++) {
+        const view = this.views[i];
+        const source = this.viewSources[i];
+        if (source === 'users') emit(userSnapshot(this.users, view, b));
+        else if (b % source.subWindowMs === 0) emit(source.snapshot(view, b));
+      }
+      for (const store of this.stores) store.evictBefore(b - store.retentionMs);
+    }
+  }
+}
