@@ -33,6 +33,10 @@ interface SubWindow<A> {
   readonly start: number;
   readonly end: number;
   readonly aggs: Map<string, A>;
+  // The map's entries in insertion order (nothing is ever deleted from a sub-window): walking
+  // arrays is several times faster than iterating the map's entries.
+  readonly keys: string[];
+  readonly values: A[];
   closed: boolean;
 }
 
@@ -133,6 +137,8 @@ export class SubWindowRing<A> {
     }
     const created = this.create(key, sw.start);
     sw.aggs.set(key, created);
+    sw.keys.push(key);
+    sw.values.push(created);
     this.keys++;
     return created;
   }
@@ -150,7 +156,8 @@ export class SubWindowRing<A> {
     for (let i = this.firstIndexAtOrAfter(startInclusive); i < ordered.length; i++) {
       const sw = ordered[i];
       if (sw.end > endExclusive) break;
-      for (const [key, agg] of sw.aggs) fn(key, agg, sw.start);
+      const { keys, values, start } = sw;
+      for (let j = 0; j < values.length; j++) fn(keys[j], values[j], start);
     }
   }
 
@@ -165,7 +172,7 @@ export class SubWindowRing<A> {
       if (sw.end > boundary) break;
       if (sw.closed) continue;
       sw.closed = true;
-      if (this.onClose !== undefined) for (const [key, agg] of sw.aggs) this.onClose(agg, key, sw.start);
+      if (this.onClose !== undefined) for (let j = 0; j < sw.values.length; j++) this.onClose(sw.values[j], sw.keys[j], sw.start);
     }
   }
 
@@ -175,7 +182,7 @@ export class SubWindowRing<A> {
     let n = 0;
     while (n < ordered.length && ordered[n].end <= t) {
       const sw = ordered[n];
-      if (this.onEvict !== undefined) for (const [key, agg] of sw.aggs) this.onEvict(agg, key, sw.start);
+      if (this.onEvict !== undefined) for (let j = 0; j < sw.values.length; j++) this.onEvict(sw.values[j], sw.keys[j], sw.start);
       this.byStart.delete(sw.start);
       this.keys -= sw.aggs.size;
       if (this.last === sw) this.last = undefined;
@@ -187,7 +194,7 @@ export class SubWindowRing<A> {
   private subWindowAt(start: number): SubWindow<A> {
     let sw = this.byStart.get(start);
     if (sw !== undefined) return sw;
-    sw = { start, end: start + this.slideMs, aggs: new Map(), closed: false };
+    sw = { start, end: start + this.slideMs, aggs: new Map(), keys: [], values: [], closed: false };
     this.byStart.set(start, sw);
     const ordered = this.ordered;
     let i = ordered.length;

@@ -444,6 +444,22 @@ function lerp(a: number, b: number, t: number): number {
   return v < a ? a : v > b ? b : v;
 }
 
+/** Appends a packed digest's centroids to (sAM, sAW) at offset `o`; returns the new offset. */
+function copyPackedTo(p: PackedDigest, o: number): number {
+  const n = p.data[p.at];
+  const m = p.data.subarray(p.at + PACK_HEADER, p.at + PACK_HEADER + n);
+  sAM.set(m, o);
+  const w = p.weights;
+  const wAt = p.wAt;
+  for (let i = 0; i < n; i++) sAW[o + i] = w[wAt + i];
+  return o + n;
+}
+
+/** A merge source's centroid count, pending values flushed first. */
+function flushedCount(d: DigestSource): number {
+  return d.centroidCount;
+}
+
 function nonFiniteValue(x: unknown): TypeError {
   return new TypeError(`TDigest: value must be a finite number, got ${String(x)}`);
 }
@@ -451,6 +467,88 @@ function nonFiniteValue(x: unknown): TypeError {
 function checkQ(q: number): void {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`TDigest: quantile must be in [0, 1], got ${String(q)}`);
 }
+
+/** Doubles of a packed digest's header: n, cw, total, lo, loW, hi, hiW, unit, compression, maxBuffer. */
+const PACK_HEADER = 10;
+/** Estimated V8 cost of a {@link PackedDigest} object itself (three fields). */
+const PACKED_OBJECT_BYTES = 48;
+
+/**
+ * One compacted digest stored in a pack of many (see {@link TDigest.pack}): read-only, a few dozen
+ * bytes of its own besides its share of the pack — no digest object, typed arrays or
+ * `ArrayBuffer` per digest. It answers the exact statistics, merges like the digest it was (as a
+ * source of {@link TDigest.merge}, {@link TDigest.sortCentroidsInto} and
+ * {@link TDigest.mergeSorted}), and {@link thaw} gives that digest back to add values to.
+ */
+export class PackedDigest {
+  /** @internal The pack's header and means. */
+  readonly data: Float64Array;
+  /** @internal The pack's weights: one byte each where every weight of the digest is a count up to 255. */
+  readonly weights: Float32Array | Uint8Array;
+  /** @internal Offset of this digest's header in `data` (its means follow). */
+  readonly at: number;
+  /** @internal Offset of this digest's weights in `weights`. */
+  readonly wAt: number;
+
+  /** @internal Built by {@link TDigest.pack}. */
+  constructor(data: Float64Array, weights: Float32Array | Uint8Array, at: number, wAt: number) {
+    this.data = data;
+    this.weights = weights;
+    this.at = at;
+    this.wAt = wAt;
+  }
+
+  /** Compression δ of the digest. */
+  get compression(): number {
+    return this.data[this.at + 8];
+  }
+
+  /** Number of centroids. */
+  get centroidCount(): number {
+    return this.data[this.at];
+  }
+
+  /** Total weight (the number of values for unweighted use). */
+  get count(): number {
+    return this.data[this.at + 1];
+  }
+
+  /** Exact minimum, `NaN` when empty. */
+  get min(): number {
+    const v = this.data[this.at + 3];
+    return v === Infinity ? NaN : v;
+  }
+
+  /** Exact maximum, `NaN` when empty. */
+  get max(): number {
+    const v = this.data[this.at + 5];
+    return v === -Infinity ? NaN : v;
+  }
+
+  /** Σ w·x over the values. */
+  get sum(): number {
+    return this.data[this.at + 2];
+  }
+
+  /** Weighted mean, `NaN` when empty. */
+  get mean(): number {
+    const n = this.count;
+    return n === 0 ? NaN : this.sum / n;
+  }
+
+  /** Estimated bytes: this object and its share of the pack. */
+  byteSize(): number {
+    return PACKED_OBJECT_BYTES + (PACK_HEADER + this.centroidCount) * 8 + this.weights.BYTES_PER_ELEMENT * this.centroidCount;
+  }
+
+  /** A digest in exactly the state of the packed one (compacted), to add values to or query. */
+  thaw(): TDigest {
+    return TDigest.unpack(this);
+  }
+}
+
+/** What {@link TDigest.merge} and its relatives merge: live digests or packed ones. */
+export type DigestSource = TDigest | PackedDigest;
 
 // Cursor shared by quantileAt() calls of one quantiles() scan (reset by every caller).
 let curI = 0;
@@ -757,7 +855,7 @@ export class TDigest {
    *   {@link DEFAULT_COMPRESSION} when there are none).
    * @returns a new digest holding the union of all inputs.
    */
-  static merge(digests: readonly TDigest[], compression?: number): TDigest {
+  static merge(digests: readonly DigestSource[], compression?: number): TDigest {
     let delta = compression;
     if (delta === undefined) {
       delta = digests.length === 0 ? DEFAULT_COMPRESSION : 0;
@@ -784,13 +882,10 @@ export class TDigest {
    * Concatenates the centroids of `sources` (and of `this` when `includeSelf`), sorts them as
    * weighted points in one go and runs a single compression pass into `this`.
    */
-  private mergeSources(sources: readonly TDigest[], includeSelf: boolean): void {
+  private mergeSources(sources: readonly DigestSource[], includeSelf: boolean): void {
     if (includeSelf) this.flush();
     let N = includeSelf ? this.n : 0;
-    for (const d of sources) {
-      d.flush();
-      N += d.n;
-    }
+    for (const d of sources) N += flushedCount(d);
     if (N === 0) return;
     ensureScratch(N);
     let o = 0;
@@ -798,14 +893,16 @@ export class TDigest {
     // `this` may also appear among the sources: fold in its statistics as they were on entry.
     const self = includeSelf && sources.includes(this) ? this.clone() : this;
     for (const source of sources) {
+      if (source instanceof PackedDigest) {
+        if (source.centroidCount === 0) continue;
+        o = copyPackedTo(source, o);
+        this.absorbPacked(source);
+        continue;
+      }
       const d = source === this ? self : source;
       if (d.n === 0) continue;
       o = d.copyCentroidsTo(o);
-      this.cw += d.cw;
-      this.total += d.total;
-      this.noteLow(d.lo, d.loW);
-      this.noteHigh(d.hi, d.hiW);
-      if (d.unit < this.unit) this.unit = d.unit;
+      this.absorbStats(d);
     }
     const inA = sortPairs(N);
     const count = compressStream(
@@ -819,6 +916,170 @@ export class TDigest {
       sOW,
     );
     this.store(sOM, sOW, count, !includeSelf);
+  }
+
+  /** Folds a merge source's exact statistics (weight, sum, extremes, unit) into this digest. */
+  private absorbStats(d: TDigest): void {
+    this.cw += d.cw;
+    this.total += d.total;
+    this.noteLow(d.lo, d.loW);
+    this.noteHigh(d.hi, d.hiW);
+    if (d.unit < this.unit) this.unit = d.unit;
+  }
+
+  /** {@link absorbStats} of a packed digest: the same fields, read from its header. */
+  private absorbPacked(p: PackedDigest): void {
+    const h = p.data;
+    const at = p.at;
+    this.cw += h[at + 1];
+    this.total += h[at + 2];
+    this.noteLow(h[at + 3], h[at + 4]);
+    this.noteHigh(h[at + 5], h[at + 6]);
+    if (h[at + 7] < this.unit) this.unit = h[at + 7];
+  }
+
+  /**
+   * Packs `digests` into one buffer of means and one of weights and returns them as
+   * {@link PackedDigest}s, in order: the same centroids and exact statistics (pending values are
+   * flushed first), at a few dozen bytes each instead of several hundred for a compacted digest's
+   * object, typed arrays and `ArrayBuffer`. For many small digests that no longer change — the
+   * digests of a closed sub-window. The digests themselves are left as they are.
+   */
+  static pack(digests: readonly TDigest[]): PackedDigest[] {
+    let doubles = 0;
+    let wide = 0;
+    let narrow = 0;
+    // Small digests keep every value as a weight-1 centroid: their weights fit in a byte each.
+    const small = digests.map((d) => {
+      d.flush();
+      doubles += PACK_HEADER + d.n;
+      const w = d.w;
+      for (let i = 0; i < d.n; i++) {
+        const x = w[i];
+        if (!(x >= 1 && x <= 255 && Math.floor(x) === x)) {
+          wide += d.n;
+          return false;
+        }
+      }
+      narrow += d.n;
+      return true;
+    });
+    const data = new Float64Array(doubles);
+    const weights = new Float32Array(wide);
+    const counts = new Uint8Array(narrow);
+    const out: PackedDigest[] = [];
+    let at = 0;
+    let wAt = 0;
+    let cAt = 0;
+    for (let k = 0; k < digests.length; k++) {
+      const d = digests[k];
+      const n = d.n;
+      data[at] = n;
+      data[at + 1] = d.cw;
+      data[at + 2] = d.total;
+      data[at + 3] = d.lo;
+      data[at + 4] = d.loW;
+      data[at + 5] = d.hi;
+      data[at + 6] = d.hiW;
+      data[at + 7] = d.unit;
+      data[at + 8] = d.compression;
+      data[at + 9] = d.maxBuffer;
+      data.set(d.m.subarray(0, n), at + PACK_HEADER);
+      if (small[k]) {
+        counts.set(d.w.subarray(0, n), cAt);
+        out.push(new PackedDigest(data, counts, at, cAt));
+        cAt += n;
+      } else {
+        weights.set(d.w.subarray(0, n), wAt);
+        out.push(new PackedDigest(data, weights, at, wAt));
+        wAt += n;
+      }
+      at += PACK_HEADER + n;
+    }
+    return out;
+  }
+
+  /** The digest a packed one was, compacted (see {@link PackedDigest.thaw}). */
+  static unpack(p: PackedDigest): TDigest {
+    const h = p.data;
+    const at = p.at;
+    const n = h[at];
+    const d = new TDigest(h[at + 8], { bufferSize: h[at + 9] });
+    [d.m, d.w] = allocCentroids(n);
+    d.m.set(h.subarray(at + PACK_HEADER, at + PACK_HEADER + n));
+    d.w.set(p.weights.subarray(p.wAt, p.wAt + n));
+    d.cap = n;
+    d.n = n;
+    d.cw = h[at + 1];
+    d.total = h[at + 2];
+    d.lo = h[at + 3];
+    d.loW = h[at + 4];
+    d.hi = h[at + 5];
+    d.hiW = h[at + 6];
+    d.unit = h[at + 7];
+    return d;
+  }
+
+  /**
+   * Writes the centroids of `digests` (pending values flushed first) to `means` and `weights`
+   * from index 0, in the order {@link TDigest.merge} sorts their concatenation into: ascending
+   * by mean (−0 before +0), equal means in concatenation order. Returns how many were written.
+   * With {@link TDigest.mergeSorted} this lets a caller that merges overlapping sets of digests
+   * again and again — a sliding window of sub-window digests — keep their centroids sorted
+   * across calls instead of sorting them every time.
+   *
+   * @throws RangeError when the arrays hold fewer than the digests' centroids.
+   */
+  static sortCentroidsInto(digests: readonly DigestSource[], means: Float64Array, weights: Float64Array): number {
+    let N = 0;
+    for (const d of digests) N += flushedCount(d);
+    if (means.length < N || weights.length < N) {
+      throw new RangeError(`TDigest.sortCentroidsInto: arrays of ${Math.min(means.length, weights.length)} cannot hold ${N} centroids`);
+    }
+    if (N === 0) return 0;
+    ensureScratch(N);
+    let o = 0;
+    for (const d of digests) o = d instanceof PackedDigest ? copyPackedTo(d, o) : d.copyCentroidsTo(o);
+    const inA = sortPairs(N);
+    means.set((inA ? sAM : sBM).subarray(0, N));
+    weights.set((inA ? sAW : sBW).subarray(0, N));
+    return N;
+  }
+
+  /**
+   * The digest `TDigest.merge(digests, compression)` returns — the same centroids and
+   * statistics, bit for bit — given the digests' centroids already in the order
+   * {@link TDigest.sortCentroidsInto} writes them: it skips the copy and the sort of `merge` and
+   * runs only its compression pass.
+   *
+   * @param digests - the digests merged, in the order `merge` would get them (their exact sums
+   *   are added in this order).
+   * @param means - means of their `n` centroids, sorted as described.
+   * @param weights - the centroids' weights, parallel to `means`.
+   * @throws RangeError when `n` is not the digests' centroid count.
+   */
+  static mergeSorted(digests: readonly DigestSource[], means: Float64Array, weights: Float64Array, n: number, compression?: number): TDigest {
+    let delta = compression;
+    if (delta === undefined) {
+      delta = digests.length === 0 ? DEFAULT_COMPRESSION : 0;
+      for (const d of digests) if (d.compression > delta) delta = d.compression;
+    }
+    const out = new TDigest(delta);
+    let N = 0;
+    for (const d of digests) N += flushedCount(d);
+    if (N !== n || means.length < n || weights.length < n) {
+      throw new RangeError(`TDigest.mergeSorted: got ${n} sorted centroids for digests holding ${N}`);
+    }
+    if (N === 0) return out;
+    for (const d of digests) {
+      if (d instanceof PackedDigest) {
+        if (d.centroidCount > 0) out.absorbPacked(d);
+      } else if (d.n > 0) out.absorbStats(d);
+    }
+    ensureScratch(N);
+    const count = compressStream(means, weights, N, out.cw, out.compression, out.unit, sOM, sOW);
+    out.store(sOM, sOW, count, true);
+    return out;
   }
 
   /** Appends this digest's centroids to (sAM, sAW) at offset `o`; returns the new offset. */

@@ -2,10 +2,13 @@
 // The README's test command. Runs every test file under test/ with Node's test runner (TypeScript
 // through tsx). Integration tests need a real Kafka broker: with KAFKA_BROKERS unset this script starts
 // one (scripts/kafka-broker.mjs, jars from Maven Central) and stops it afterwards, also on failure.
+// Tests under test/integration/registry/ also need a schema registry: with REGISTRY_URL unset and
+// such a file selected, one is started too (scripts/schema-registry.mjs, built from Maven Central).
 //
-//   node scripts/run-tests.mjs            all tests
-//   node scripts/run-tests.mjs --unit     unit tests only (no broker)
-//   node scripts/run-tests.mjs FILE...    just these files
+//   node scripts/run-tests.mjs                 all tests
+//   node scripts/run-tests.mjs --unit          unit tests only (no broker)
+//   node scripts/run-tests.mjs --integration   integration tests only
+//   node scripts/run-tests.mjs FILE...         just these files
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
+const integrationOnly = args.includes('--integration');
 const explicit = args.filter((a) => !a.startsWith('--'));
 
 function findTests(dir) {
@@ -28,19 +32,35 @@ function findTests(dir) {
 
 const all = explicit.length > 0 ? explicit : findTests(join(root, 'test'));
 const isIntegration = (f) => f.split(/[\\/]/).includes('integration');
-const files = unitOnly ? all.filter((f) => !isIntegration(f)) : all;
+const isRegistry = (f) => f.split(/[\\/]/).join('/').includes('integration/registry/');
+const files = unitOnly ? all.filter((f) => !isIntegration(f)) : integrationOnly ? all.filter(isIntegration) : all;
 const needsBroker = files.some(isIntegration);
+const needsRegistry = files.some(isRegistry);
 
 let broker;
+let registry;
 async function main() {
   const env = { ...process.env };
-  if (needsBroker && !env.KAFKA_BROKERS) {
+  const startingBroker = (async () => {
+    if (!needsBroker || env.KAFKA_BROKERS) return;
     const { startBroker } = await import('./kafka-broker.mjs');
     const started = Date.now();
     broker = await startBroker({ version: env.KAFKA_VERSION });
     env.KAFKA_BROKERS = broker.brokers;
     console.log(`# kafka ${broker.version} up at ${broker.brokers} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  }
+  })();
+  // In parallel with the broker: both are JVMs that spend their start-up mostly waiting.
+  const startingRegistry = (async () => {
+    if (!needsRegistry || env.REGISTRY_URL) return;
+    const { startRegistry } = await import('./schema-registry.mjs');
+    const started = Date.now();
+    registry = await startRegistry();
+    env.REGISTRY_URL = registry.url;
+    console.log(`# schema registry (Apicurio ${registry.version}) up at ${registry.url} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  })();
+  const [brokerStart, registryStart] = await Promise.allSettled([startingBroker, startingRegistry]);
+  if (brokerStart.status === 'rejected') throw brokerStart.reason;
+  if (registryStart.status === 'rejected') throw registryStart.reason;
   const code = await new Promise((resolve) => {
     const child = spawn(
       process.execPath,
@@ -61,6 +81,6 @@ try {
 } catch (err) {
   console.error(err);
 } finally {
-  if (broker) await broker.stop();
+  await Promise.allSettled([broker?.stop(), registry?.stop()]);
 }
 process.exit(exitCode);

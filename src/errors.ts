@@ -23,6 +23,14 @@ export const ERROR_CODES = {
   VIGIL_CALLBACK_FAILED: { retriable: false },
   /** The engine was used after it was stopped. */
   VIGIL_STOPPED: { retriable: false },
+  /** The schema registry was unreachable, timed out or answered 5xx/429 after the client's retries. */
+  VIGIL_REGISTRY_FAILED: { retriable: true },
+  /** The schema registry refused a request for good: an unknown schema id (404), an incompatible or invalid schema (409, 422). */
+  VIGIL_REGISTRY_REJECTED: { retriable: false },
+  /** An alert target (Alertmanager, webhook) was unreachable or answered 5xx, 408 or 429; retrying may succeed. */
+  VIGIL_FORWARD_FAILED: { retriable: true },
+  /** An alert target refused an alert for good (4xx); sending it again would be refused again. */
+  VIGIL_FORWARD_REJECTED: { retriable: false },
 } as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -326,6 +326,10 @@ export class RequestAssembler {
   private readonly costOf: SpanCostFunction;
   private readonly open = new Map<string, OpenRequest>();
   private readonly recent = new Map<string, RequestDimensions>();
+  // Trace ids of `recent` in completion order, a ring of maxRecentRequests: the oldest is dropped
+  // without an iterator per completed request.
+  private recentOrder: string[] = [];
+  private recentHead = 0;
   private readonly heap = new DueHeap();
   private emitted = 0;
   private incomplete = 0;
@@ -576,10 +580,15 @@ export class RequestAssembler {
   }
 
   private remember(r: Draft): void {
-    if (this.maxRecentRequests === 0) return;
-    if (this.recent.size >= this.maxRecentRequests) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
+    const max = this.maxRecentRequests;
+    if (max === 0) return;
+    const order = this.recentOrder;
+    if (order.length < max) order.push(r.traceId);
+    else {
+      // Full: the slot at the head holds the oldest id; the new one takes its place.
+      this.recent.delete(order[this.recentHead]);
+      order[this.recentHead] = r.traceId;
+      this.recentHead = this.recentHead + 1 === max ? 0 : this.recentHead + 1;
     }
     this.recent.set(r.traceId, {
       service: r.service,

@@ -32,8 +32,24 @@ export interface PercentileAnswer {
   groups: PercentileGroup[];
 }
 
-/** Engine counters the status route reports. */
-export interface EngineStatus {
+/** What a runner adds to {@link EngineStatus}: delivery and input-guard state (`vigil run`). */
+export interface RunnerStatus {
+  /** Dead letters since start per class (undecodable, wrong_schema, invalid_field, event_time, empty, unexpected). */
+  deadLettersByReason?: Readonly<Record<string, number>>;
+  /** Accepted events the input limits changed: durations clamped, texts truncated, token counts or costs flagged. */
+  adjusted?: Readonly<{ clamped: number; truncated: number; flagged: number }>;
+  /** Alerts and dead letters waiting for their sinks (queued or in flight). */
+  sinkBacklog?: number;
+  /** True while the consumer is paused because the sinks fell behind (`kafka.maxPendingAlerts`). */
+  paused?: boolean;
+  /** Times the consumer was paused since start. */
+  pauses?: number;
+  /** Retries made to failing sinks since start. */
+  sinkRetries?: number;
+}
+
+/** Engine counters the status route reports, plus what the runner adds ({@link RunnerStatus}). */
+export interface EngineStatus extends RunnerStatus {
   eventsIn: number;
   lateEvents: number;
   deadLetters: number;

@@ -1,9 +1,14 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DIMENSIONS, isDimension, type Dimension, type GroupLabels } from '../model/index.js';
 import { isVigilError } from '../errors.js';
 import { formatDuration, tryParseDuration } from '../rules/duration.js';
+import { registerApiDocs } from './api-docs.js';
+import { apiSecurity, type ApiSecurityOptions } from './api-security.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
+import { registerMetricsRoute } from './metrics.js';
 import type { QueryBackend } from './query-backend.js';
 import type { SignalBackend } from './signal-query.js';
+import { NO_PARAMS, paramErrors } from './strict-params.js';
 import { registerSignalRoutes } from './signal-routes.js';
 
 /** Options of {@link createQueryServer}. */
@@ -11,6 +16,8 @@ export interface QueryServerOptions {
   backend: QueryBackend & SignalBackend;
   /** A pino logger or fastify logger options; false for none. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
+  /** Bearer tokens, rate limit and body cap (see `api-security.ts`); default: no token, 600 requests/min per IP. */
+  security?: ApiSecurityOptions;
 }
 
 const dimensionFilters = Object.fromEntries(DIMENSIONS.map((d) => [d, { type: 'string', minLength: 1, maxLength: 256 }]));
@@ -108,8 +115,9 @@ function parseWindow(text: string | undefined, backend: QueryBackend): number {
 
 /**
  * Builds the query API (fastify): `/v1/percentiles`, `/v1/alerts`, `/v1/status`, `/healthz` and
- * `/readyz`, every route with a JSON schema. Bad parameters get 400 with a message that names the
- * parameter. Responses never carry prompt text, output text or user ids.
+ * `/readyz`, every route with a JSON schema, plus the signal routes, `/metrics` (Prometheus), the
+ * live dashboard at `/` and the OpenAPI document at `/docs`. Bad parameters get 400 with a message
+ * that names the parameter. Responses never carry prompt text, output text or user ids.
  */
 export function createQueryServer(options: QueryServerOptions): FastifyInstance {
   const { backend } = options;
@@ -117,6 +125,8 @@ export function createQueryServer(options: QueryServerOptions): FastifyInstance 
   const app = Fastify({
     ...(typeof logger === 'object' && logger !== null && 'child' in logger ? { loggerInstance: logger } : { logger }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    // URLs can hold user ids and filter values: apiSecurity logs the route pattern instead.
+    logController: new LogController({ disableRequestLogging: true }),
     schemaErrorFormatter: (errors, dataVar) => {
       const e = errors[0];
       const params = e.params as { additionalProperty?: string; allowedValues?: unknown[] };
@@ -144,6 +154,18 @@ export function createQueryServer(options: QueryServerOptions): FastifyInstance 
     return reply.status(status).send({ error: status >= 500 ? 'Internal Server Error' : 'Bad Request', message: status >= 500 ? 'internal error' : (error as Error).message });
   });
 
+  void app.register(apiSecurity, options.security ?? {});
+  registerApiDocs(app);
+  // Routes go in a plugin loaded after the ones above, whose onRoute hooks (the OpenAPI document) must see them.
+  void app.register(async (api) => {
+    registerQueryRoutes(api, backend);
+    registerMetricsRoute(api, backend);
+    registerDashboardRoutes(api);
+  });
+  return app;
+}
+
+function registerQueryRoutes(app: FastifyInstance, backend: QueryBackend & SignalBackend): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
@@ -151,7 +173,7 @@ export function createQueryServer(options: QueryServerOptions): FastifyInstance 
     return reply.status(r.ready ? 200 : 503).send({ ready: r.ready, reason: r.reason });
   });
 
-  app.get('/v1/status', async () => backend.status());
+  app.get('/v1/status', { schema: { querystring: NO_PARAMS }, schemaErrorFormatter: paramErrors('/v1/status', []) }, async () => backend.status());
 
   app.get('/v1/percentiles', { schema: percentilesSchema }, async (request) => {
     const qs = request.query as Record<string, string | undefined>;
@@ -172,6 +194,4 @@ export function createQueryServer(options: QueryServerOptions): FastifyInstance 
     const alerts = backend.alerts(state, limit);
     return { state, count: alerts.length, alerts };
   });
-
-  return app;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { VigilError } from '../errors.js';
 import { formatDuration, tryParseDuration } from '../rules/duration.js';
 import type { SignalBackend, SignalQuery } from './signal-query.js';
+import { NO_PARAMS, paramErrors } from './strict-params.js';
 
 const USER_KINDS = ['rate_spike', 'token_spike', 'cost_spike', 'probing', 'session_spread'] as const;
 
@@ -142,7 +143,7 @@ export function registerSignalRoutes(app: FastifyInstance, backend: SignalBacken
     return { ...a, window: { ...a.window, label: formatDuration(a.window.ms) } };
   };
 
-  app.get('/v1/signals', async () => ({ signals: backend.signalList().map((s) => ({ ...s, subWindow: formatDuration(s.subWindowMs), retention: formatDuration(s.retentionMs) })) }));
+  app.get('/v1/signals', { schema: { querystring: NO_PARAMS }, schemaErrorFormatter: paramErrors('/v1/signals', []) }, async () => ({ signals: backend.signalList().map((s) => ({ ...s, subWindow: formatDuration(s.subWindowMs), retention: formatDuration(s.retentionMs) })) }));
 
   app.get('/v1/signals/:signal', { schema: { params: { type: 'object', properties: { signal: { type: 'string', maxLength: 64 } } }, querystring: querySchema, response: { 200: answerSchema } } }, async (request) => {
     const { signal } = request.params as { signal: string };
@@ -166,6 +167,7 @@ export function registerSignalRoutes(app: FastifyInstance, backend: SignalBacken
           properties: { kind: { type: 'string', enum: [...USER_KINDS], default: 'rate_spike' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         },
       },
+      schemaErrorFormatter: paramErrors('/v1/users', ['kind', 'limit']),
     },
     async (request) => {
       const { kind, limit } = request.query as { kind: (typeof USER_KINDS)[number]; limit: number };
@@ -174,7 +176,7 @@ export function registerSignalRoutes(app: FastifyInstance, backend: SignalBacken
     },
   );
 
-  app.get('/v1/users/:userId', { schema: { params: { type: 'object', properties: { userId: { type: 'string', minLength: 1, maxLength: 256 } } } } }, async (request, reply) => {
+  app.get('/v1/users/:userId', { schema: { params: { type: 'object', properties: { userId: { type: 'string', minLength: 1, maxLength: 256 } } }, querystring: NO_PARAMS }, schemaErrorFormatter: paramErrors('/v1/users/:userId', []) }, async (request, reply) => {
     const { userId } = request.params as { userId: string };
     const profile = backend.userProfile(userId);
     if (!profile) return reply.status(404).send({ error: 'Not Found', message: 'no recent activity for this user' });

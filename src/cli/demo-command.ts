@@ -36,9 +36,11 @@ export async function runDemoCommand(opts: DemoCommandOptions): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const api = opts.serve ? createQueryServer({ backend: engine, logger: createLogger('warn') }) : null;
+  let banner: string | undefined;
   if (api) {
     const address = await api.listen({ host: opts.host, port: opts.port });
-    process.stdout.write(`query API: ${address}/v1/percentiles?metric=latency&groupBy=model\n`);
+    banner = `dashboard: ${address}/`;
+    process.stdout.write(`${banner}\nquery API: ${address}/v1/percentiles?metric=latency&groupBy=model (OpenAPI: ${address}/docs, Prometheus: ${address}/metrics)\n`);
   }
   try {
     const result = await runDemo({
@@ -52,6 +54,7 @@ export async function runDemoCommand(opts: DemoCommandOptions): Promise<void> {
       requestsPerSecond: opts.rate,
       out: process.stdout,
       summaryEveryMs: opts.fast ? 0 : opts.summaryEvery,
+      banner,
       signal: controller.signal,
     });
     const firing = result.alerts.filter((a) => a.state === 'FIRING').length;

@@ -1,7 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { runAlertsForwardCommand, runAlertsTailCommand } from './alerts-command.js';
 import { runDemoCommand } from './demo-command.js';
+import { runProduceDemoCommand } from './produce-demo-command.js';
 import { runReplayCommand } from './replay-command.js';
 import { runRunCommand } from './run-command.js';
+import { runOtelReceiverCommand } from './otel-receiver-command.js';
 import { reportFatal } from './fatal.js';
 import { tryParseDuration } from '../rules/duration.js';
 
@@ -64,5 +67,40 @@ program
   .description('run as a Kafka consumer-group member: spans in, alerts out, query API')
   .requiredOption('--config <file>', 'config file (YAML); VIGIL_* environment variables override its keys')
   .action(runRunCommand);
+
+const alerts = program.command('alerts').description('consume the alerts topic: follow it, or forward alerts to Alertmanager and webhooks');
+
+alerts
+  .command('tail')
+  .description('print each alert of the alerts topic as one line: time, state, severity, rule, group, value vs threshold, message')
+  .requiredOption('--config <file>', 'config file (YAML): kafka.brokers and kafka.alertsTopic')
+  .option('--from-beginning', 'start at the earliest alert (for a group without committed offsets)', false)
+  .option('--group <id>', 'consumer group, whose committed offsets let a later tail resume (default: a throwaway group)')
+  .action(runAlertsTailCommand);
+
+alerts
+  .command('forward')
+  .description('forward alerts to Alertmanager and webhooks (config key forward), at least once, committing after every target acknowledged')
+  .requiredOption('--config <file>', 'config file (YAML) with kafka and forward sections')
+  .option('--group <id>', 'consumer group (default: forward.groupId, else <kafka.groupId>-forwarder)')
+  .action(runAlertsForwardCommand);
+
+program
+  .command('produce-demo')
+  .description("produce the demo's synthetic traffic (with planted incidents) to the config's traces, feedback and evals topics")
+  .requiredOption('--config <file>', 'config file (YAML): kafka.brokers and the topics')
+  .option('--rate <n>', 'end-user requests per second of event time', positiveNumber, 40)
+  .option('--speed <x>', 'event-time seconds per wall-clock second', positiveNumber, 1)
+  .option('--seed <n>', 'seed of the traffic generator', (v) => Number.parseInt(v, 10), 42)
+  .option('--duration <d>', 'stop after this much event time, e.g. 20m (default: run until Ctrl-C)', durationArg)
+  .option('--cycle <d>', 'start the planted incidents again every this much event time, e.g. 30m', durationArg)
+  .option('--start <iso>', 'event time of the first request (default: now)')
+  .action(runProduceDemoCommand);
+
+program
+  .command('otel-receiver')
+  .description('receive OpenTelemetry traces over OTLP/HTTP (POST /v1/traces), map GenAI spans to LlmSpan and produce them to the traces topic')
+  .requiredOption('--config <file>', 'config file (YAML): kafka.brokers, kafka.tracesTopic and the otel section')
+  .action(runOtelReceiverCommand);
 
 program.parseAsync(process.argv).catch(reportFatal);

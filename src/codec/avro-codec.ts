@@ -9,6 +9,7 @@ import { validateEval, validateFeedback } from './event-validation.js';
 import type { EvalScoreEventInput, FeedbackEventInput } from './event-validation.js';
 import { schemaType } from './schemas.js';
 import type { SchemaName } from './schemas.js';
+import { SpanDecoder } from './span-decoder.js';
 import { validateSpan } from './span-validation.js';
 import type { LlmSpanInput } from './span-validation.js';
 
@@ -29,11 +30,36 @@ function decodeProblem(cause: unknown): string {
   return message.length > 120 ? `${message.slice(0, 120)}…` : message;
 }
 
-function undecodable(record: string, cause: unknown): VigilError {
-  return new VigilError('VIGIL_RECORD_INVALID', `${record}: not a valid Avro binary ${record} record (${decodeProblem(cause)})`, {
+const ENUM_INDEX = /^invalid (\S+) enum index: (-?\d+)$/;
+
+function undecodable(record: string, cause: unknown, type: Type): VigilError {
+  const problem = decodeProblem(cause);
+  // An enum index past the reader's symbols is a symbol this schema version does not know.
+  const m = ENUM_INDEX.exec(problem);
+  const field = m === null ? undefined : enumField(type, m[1]);
+  if (m !== null && field !== undefined) {
+    return new VigilError('VIGIL_RECORD_INVALID', `${field.name}: unknown ${m[1]} symbol (index ${m[2]}; known: ${field.symbols.join(', ')})`, {
+      cause,
+      details: { field: field.name, reasonClass: 'invalid_field' },
+    });
+  }
+  return new VigilError('VIGIL_RECORD_INVALID', `${record}: not a valid Avro binary ${record} record (${problem})`, {
     cause,
-    details: { field: record },
+    details: { field: record, reasonClass: 'undecodable' },
   });
+}
+
+// The record field whose type (or a branch of its union) is the enum named `enumName`.
+function enumField(type: Type, enumName: string): { name: string; symbols: string[] } | undefined {
+  const fields = (type as unknown as { fields?: { name: string; type: Type }[] }).fields ?? [];
+  for (const f of fields) {
+    const branches = (f.type as unknown as { types?: Type[] }).types ?? [f.type];
+    for (const b of branches) {
+      const symbols = (b as unknown as { symbols?: string[] }).symbols;
+      if (b.name === enumName && symbols !== undefined) return { name: f.name, symbols };
+    }
+  }
+  return undefined;
 }
 
 function resolverFor(readerType: Type, writerType: Type | undefined): ReturnType<Type['createResolver']> | undefined {
@@ -45,11 +71,15 @@ export class SpanCodec {
   /** The reader type, `schemas/llm-span.avsc`. */
   readonly type: Type;
   private readonly resolver: ReturnType<Type['createResolver']> | undefined;
+  // Records written with the shipped schema take the one-pass reader; it leaves anything it
+  // declines (and every record of another writer schema) to avsc + validateSpan.
+  private readonly fast: SpanDecoder | null;
 
   /** A codec for the shipped `LlmSpan` schema. */
   constructor(options: CodecOptions = {}) {
     this.type = schemaType('LlmSpan');
     this.resolver = resolverFor(this.type, options.writerType);
+    this.fast = options.writerType === undefined ? SpanDecoder.for(this.type) : null;
   }
 
   /**
@@ -59,11 +89,13 @@ export class SpanCodec {
    *   error is the cause) or the record breaks the contract (see `validateSpan`).
    */
   decode(buf: Buffer): LlmSpan {
+    const span = this.fast?.decode(buf);
+    if (span !== undefined) return span;
     let record: unknown;
     try {
       record = this.type.fromBuffer(buf, this.resolver);
     } catch (cause) {
-      throw undecodable('LlmSpan', cause);
+      throw undecodable('LlmSpan', cause, this.type);
     }
     return validateSpan(record);
   }
@@ -107,7 +139,7 @@ export abstract class ValidatingCodec<T, I> {
     try {
       value = this.type.fromBuffer(buf, this.resolver);
     } catch (cause) {
-      throw undecodable(this.record, cause);
+      throw undecodable(this.record, cause, this.type);
     }
     return this.validate(value);
   }
@@ -194,7 +226,7 @@ export class AlertCodec {
     try {
       r = this.type.fromBuffer(buf, this.resolver) as AlertEvent;
     } catch (cause) {
-      throw undecodable('AlertEvent', cause);
+      throw undecodable('AlertEvent', cause, this.type);
     }
     if (!COMPARATORS.has(r.comparator)) {
       throw new VigilError('VIGIL_RECORD_INVALID', 'AlertEvent.comparator: must be one of >, >=, <, <=', {

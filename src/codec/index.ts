@@ -9,3 +9,8 @@ export { validateFeedback, validateEval, FEEDBACK_TYPES } from './event-validati
 export type { FeedbackEventInput, EvalScoreEventInput, RequiredFeedbackField, RequiredEvalField } from './event-validation.js';
 export { SpanCodec, AlertCodec, FeedbackCodec, EvalCodec } from './avro-codec.js';
 export type { CodecOptions } from './avro-codec.js';
+export { InputGuard, DEFAULT_INPUT_LIMITS } from './input-guard.js';
+export type { InputLimits, InputAdjustments } from './input-guard.js';
+export { DeadLetterCodec, toDeadLetterRecord, classSymbol } from './dead-letter-codec.js';
+export type { DeadLetterRecord, DeadLetterContext, DeadLetterClassSymbol } from './dead-letter-codec.js';
+export * from './registry/index.js';

@@ -14,6 +14,7 @@ export const SCHEMA_FILES = {
   AlertEvent: 'alert-event.avsc',
   FeedbackEvent: 'feedback-event.avsc',
   EvalScoreEvent: 'eval-score-event.avsc',
+  DeadLetter: 'dead-letter.avsc',
 } as const;
 
 /** Name of one of the shipped record schemas. */

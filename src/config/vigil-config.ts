@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { VigilError } from '../errors.js';
+import { forwardConfigSchema } from '../forwarders/forward-config.js';
 import { parseDuration } from '../rules/duration.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -29,6 +30,14 @@ const configSchema = z.strictObject({
       evalsTopic: z.string().min(1).optional(),
       alertsTopic: z.string().min(1).default('vigil-alerts'),
       fromBeginning: z.boolean().default(false),
+      /** Topic for records Vigil cannot use (Avro `DeadLetter`); unset: they are logged (reason and position only). */
+      deadLetterTopic: z.string().min(1).optional(),
+      /** Most bytes of original key plus value kept per dead letter; the rest is cut (`truncated`). */
+      deadLetterMaxBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(512 * 1024),
+      /** Alerts and dead letters waiting for their sinks above which the consumer pauses fetching. */
+      maxPendingAlerts: z.number().int().min(1).default(10_000),
+      /** Backoff of retries to a failing alert or dead-letter sink (doubling from initialBackoff up to maxBackoff). */
+      sinkRetry: z.strictObject({ initialBackoff: duration.default(200), maxBackoff: duration.default(30_000) }).default({ initialBackoff: 200, maxBackoff: 30_000 }),
     })
     .superRefine((k, ctx) => {
       // Messages are decoded by their topic's schema, so every input topic carries one kind.
@@ -37,6 +46,15 @@ const configSchema = z.strictObject({
         ['feedbackTopic', k.feedbackTopic],
         ['evalsTopic', k.evalsTopic],
       ];
+      // A dead-letter topic that is also read or written would loop or mix record types.
+      for (const [key, topic] of [...inputs, ['alertsTopic', k.alertsTopic]] as const) {
+        if (k.deadLetterTopic !== undefined && topic === k.deadLetterTopic) {
+          ctx.addIssue({ code: 'custom', path: ['deadLetterTopic'], message: `must differ from kafka.${key}` });
+        }
+      }
+      if (k.sinkRetry.initialBackoff <= 0 || k.sinkRetry.initialBackoff > k.sinkRetry.maxBackoff) {
+        ctx.addIssue({ code: 'custom', path: ['sinkRetry', 'initialBackoff'], message: 'must be > 0 and at most kafka.sinkRetry.maxBackoff' });
+      }
       for (let i = 1; i < inputs.length; i++) {
         const [key, topic] = inputs[i];
         const earlier = inputs.slice(0, i).find(([, t]) => t !== undefined && t === topic);
@@ -98,15 +116,57 @@ const configSchema = z.strictObject({
       requestTimeout: 300_000,
       users: { bucket: 60_000, minHistoryBuckets: 10, rateGlobalCap: 120, rateK: 6, probingThreshold: 3, probingWindow: 600_000, idleEvictAfter: 3_600_000, maxUsers: 2_000_000 },
     }),
+  /** Plausibility limits on every event read from Kafka; see `src/codec/input-guard.ts`. */
+  limits: z
+    .strictObject({
+      maxDuration: duration.default(3_600_000),
+      maxTextLength: z.number().int().min(1).default(65_536),
+      maxTokens: z.number().int().min(1).default(10_000_000),
+      maxCostUsd: z.number().positive().default(1_000),
+      maxIdentifierLength: z.number().int().min(1).default(256),
+      maxEventTimeSkew: duration.default(7 * 86_400_000),
+    })
+    .default({ maxDuration: 3_600_000, maxTextLength: 65_536, maxTokens: 10_000_000, maxCostUsd: 1_000, maxIdentifierLength: 256, maxEventTimeSkew: 7 * 86_400_000 }),
   rules: z.string().min(1).optional(),
   api: z
     .strictObject({
       enabled: z.boolean().default(true),
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
+      /** Bearer token every route but /healthz requires; with authTokens, any of them is accepted. */
+      authToken: z.string().min(16, 'must be at least 16 characters').optional(),
+      authTokens: z.array(z.string().min(16, 'must be at least 16 characters')).min(1).optional(),
+      /** Requests per client IP per window; over it, 429. */
+      rateLimit: z.strictObject({ max: z.number().int().min(1).default(600), window: duration.default(60_000) }).default({ max: 600, window: 60_000 }),
+      /** Largest request body accepted, bytes (every route is a GET). */
+      bodyLimit: z.number().int().min(0).default(16_384),
     })
-    .default({ enabled: true, host: '127.0.0.1', port: 8080 }),
+    .default({ enabled: true, host: '127.0.0.1', port: 8080, rateLimit: { max: 600, window: 60_000 }, bodyLimit: 16_384 }),
   log: z.strictObject({ level: z.enum(logLevels).default('info') }).default({ level: 'info' }),
+  /**
+   * A Confluent-compatible schema registry: input values in its wire format are decoded with their
+   * writer schema; alerts are registered under `<alertsTopic>-value` and written in the wire format.
+   */
+  registry: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+      /** Most writer schemas (and their resolvers) kept in memory per record type. */
+      cacheSize: z.number().int().min(1).default(1000),
+    })
+    .optional(),
+  /** The OTLP/HTTP trace receiver of `vigil otel-receiver` (the OpenTelemetry bridge). */
+  otel: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(4318),
+      /** Span (else resource) attribute that holds the tenant id. */
+      tenantAttribute: z.string().min(1).default('tenant.id'),
+      /** Copy prompt/completion text from gen_ai.input.messages / gen_ai.output.messages into the spans. */
+      captureContent: z.boolean().default(false),
+    })
+    .default({ host: '127.0.0.1', port: 4318, tenantAttribute: 'tenant.id', captureContent: false }),
+  /** Where `vigil alerts forward` sends alerts (Alertmanager, webhooks); see `src/forwarders/forward-config.ts`. */
+  forward: forwardConfigSchema.optional(),
 });
 
 /** Vigil's validated configuration, durations in milliseconds. */
@@ -124,11 +184,16 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: readonly string[]; k
   VIGIL_FEEDBACK_TOPIC: { path: ['kafka', 'feedbackTopic'], kind: 'string' },
   VIGIL_EVALS_TOPIC: { path: ['kafka', 'evalsTopic'], kind: 'string' },
   VIGIL_ALERTS_TOPIC: { path: ['kafka', 'alertsTopic'], kind: 'string' },
+  VIGIL_DEAD_LETTER_TOPIC: { path: ['kafka', 'deadLetterTopic'], kind: 'string' },
   VIGIL_FROM_BEGINNING: { path: ['kafka', 'fromBeginning'], kind: 'bool' },
   VIGIL_RULES: { path: ['rules'], kind: 'string' },
   VIGIL_API_HOST: { path: ['api', 'host'], kind: 'string' },
   VIGIL_API_PORT: { path: ['api', 'port'], kind: 'int' },
+  VIGIL_API_TOKEN: { path: ['api', 'authToken'], kind: 'string' },
   VIGIL_LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
+  VIGIL_REGISTRY_URL: { path: ['registry', 'url'], kind: 'string' },
+  VIGIL_OTEL_HOST: { path: ['otel', 'host'], kind: 'string' },
+  VIGIL_OTEL_PORT: { path: ['otel', 'port'], kind: 'int' },
 };
 
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string): void {

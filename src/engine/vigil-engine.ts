@@ -2,7 +2,8 @@ import { Subject, type Observable, type SchedulerLike, type Subscription } from 
 import { slidingSignals } from '../../operators/sliding-signals.js';
 import type { PriceTable } from '../../operators/cost/price-table.js';
 import type { UserAnomaly, UserAnomalyKind, UserProfile, UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
-import type { PercentileAnswer, PercentileQuery, QueryBackend, EngineStatus, Readiness } from '../api/query-backend.js';
+import type { EngineHealth, EngineHealthSource } from '../api/engine-health.js';
+import type { PercentileAnswer, PercentileQuery, QueryBackend, EngineStatus, Readiness, RunnerStatus } from '../api/query-backend.js';
 import { quantileName } from '../api/quantile-name.js';
 import type { SignalAnswer, SignalBackend, SignalDescription, SignalQuery } from '../api/signal-query.js';
 import { VigilError } from '../errors.js';
@@ -10,6 +11,7 @@ import type { AlertEvent, EvalScoreEvent, FeedbackEvent } from '../model/index.j
 import { RuleSet, evaluateRules, ruleViews as ruleViewsOf, type RuleDefinition } from '../rules/index.js';
 import { SignalPipeline, type EventChunk, type PipelineCounters } from '../signals/signal-pipeline.js';
 import type { DeadLetter, SpanBatch } from '../sources/span-source.js';
+import { EngineTelemetry } from './engine-telemetry.js';
 
 const NO_EVENTS: EventChunk = { channel: 0, spans: [] };
 
@@ -59,7 +61,7 @@ export interface VigilEngineOptions {
  * exactly which alerts the batch caused (the Kafka runner commits offsets only after those are
  * acknowledged). Sources and sinks live outside: see `runKafka`, `replayFile` and `runDemo`.
  */
-export class VigilEngine implements QueryBackend, SignalBackend {
+export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSource {
   readonly slideMs: number;
   readonly retentionMs: number;
   readonly defaultWindowMs: number;
@@ -70,6 +72,8 @@ export class VigilEngine implements QueryBackend, SignalBackend {
 
   /** The signal state: every store, the request assembler and the user tracker. */
   readonly pipeline: SignalPipeline;
+  /** Health figures for `/metrics`; the Kafka runner reports consumer lag here. */
+  readonly telemetry = new EngineTelemetry();
   private readonly ruleSet: RuleSet;
   private readonly input = new Subject<EventChunk>();
   private readonly alertsOut = new Subject<AlertEvent>();
@@ -82,6 +86,7 @@ export class VigilEngine implements QueryBackend, SignalBackend {
   private deadLetterCount = 0;
   private alertsEmitted = 0;
   private readinessProbe: () => Readiness = () => ({ ready: true, reason: 'embedded' });
+  private statusExtension: () => RunnerStatus = () => ({});
 
   constructor(options: VigilEngineOptions) {
     this.slideMs = options.slideMs;
@@ -113,6 +118,7 @@ export class VigilEngine implements QueryBackend, SignalBackend {
       .subscribe({
         next: (alert) => {
           this.alertsEmitted++;
+          this.telemetry.alertEmitted(alert);
           this.pending.push(alert);
           this.alertsOut.next(alert);
         },
@@ -135,6 +141,7 @@ export class VigilEngine implements QueryBackend, SignalBackend {
    */
   process(batch: SpanBatch & { partition?: number; feedback?: readonly FeedbackEvent[]; evals?: readonly EvalScoreEvent[] }): AlertEvent[] {
     this.assertUsable();
+    const started = performance.now();
     for (const dl of batch.deadLetters) {
       this.deadLetterCount++;
       this.deadLettersOut.next(dl);
@@ -143,6 +150,7 @@ export class VigilEngine implements QueryBackend, SignalBackend {
     this.input.next({ channel: batch.partition ?? 0, spans, feedback: batch.feedback, evals: batch.evals });
     this.eventsIn += spans.length + (batch.feedback?.length ?? 0) + (batch.evals?.length ?? 0);
     this.assertHealthy();
+    this.telemetry.batchProcessed((performance.now() - started) / 1000);
     return this.drainAlerts();
   }
 
@@ -188,6 +196,11 @@ export class VigilEngine implements QueryBackend, SignalBackend {
   /** Installs the readiness probe the runner knows best (partitions assigned, file loaded…). */
   setReadiness(probe: () => Readiness): void {
     this.readinessProbe = probe;
+  }
+
+  /** Installs what the runner adds to {@link status}: sink backlog, pause state, dead letters per class. */
+  setStatusExtension(extension: () => RunnerStatus): void {
+    this.statusExtension = extension;
   }
 
   /** Stops the pipeline and its timers. */
@@ -270,6 +283,28 @@ export class VigilEngine implements QueryBackend, SignalBackend {
     return this.pipeline.status();
   }
 
+  health(): EngineHealth {
+    const p = this.pipeline;
+    const c = p.status();
+    const stores = [p.spans, p.requests, p.feedback, p.evals].map((store) => {
+      const s = store.stats();
+      return { family: store.family.name, subWindows: s.subWindows, keys: s.keys, approxBytes: s.approxBytes };
+    });
+    return {
+      events: { spans: c.spans, feedback: c.feedback, evals: c.evals },
+      lateEvents: c.lateEvents,
+      deadLetters: this.deadLetterCount,
+      alerts: this.telemetry.alertCounts(),
+      consumerLag: this.telemetry.consumerLag(),
+      stores,
+      users: { tracked: p.users.size, approxBytes: p.users.memoryBytes(), anomalous: p.users.anomalousCounts() },
+    };
+  }
+
+  onBatch(listener: (seconds: number) => void): () => void {
+    return this.telemetry.onBatch(listener);
+  }
+
   alerts(state: 'firing' | 'all', limit: number): AlertEvent[] {
     const list = state === 'firing' ? this.ruleSet.firing() : this.ruleSet.recent(limit);
     return list.slice(-limit);
@@ -279,6 +314,7 @@ export class VigilEngine implements QueryBackend, SignalBackend {
     const wm = this.pipeline.watermark;
     const maxEventTime = wm.maxEventTime;
     return {
+      ...this.statusExtension(),
       eventsIn: this.eventsIn,
       lateEvents: wm.lateCount,
       deadLetters: this.deadLetterCount,

@@ -24,6 +24,8 @@ export interface DemoOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   /** Redraw the summary this often (wall ms); 0 never. */
   summaryEveryMs: number;
+  /** A line kept under the live summary on a terminal, e.g. the dashboard's URL. */
+  banner?: string;
   signal?: AbortSignal;
 }
 
@@ -90,7 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (options.summaryEveryMs > 0 && now - lastSummary >= options.summaryEveryMs) {
       lastSummary = now;
       const screen = renderSummary(engine, { title: 'vigil demo', eventsPerSecond: rate });
-      if (tty) out.write('\x1b[2J\x1b[H' + screen + '\n\nrecent alerts:\n' + log.slice(-8).join('\n') + '\n');
+      if (tty) out.write('\x1b[2J\x1b[H' + screen + (options.banner ? '\n\n' + options.banner : '') + '\n\nrecent alerts:\n' + log.slice(-8).join('\n') + '\n');
       else out.write('\n' + screen + '\n\n');
     }
     if (!options.fast) {

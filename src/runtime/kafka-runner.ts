@@ -6,9 +6,14 @@ import { createEngine } from '../engine/engine-factory.js';
 import type { VigilEngine } from '../engine/vigil-engine.js';
 import type { AlertEvent } from '../model/index.js';
 import type { RuleDefinition } from '../rules/index.js';
-import { KafkaAlertSink } from '../sinks/index.js';
+import { InputGuard } from '../codec/input-guard.js';
+import { RegistryClient } from '../codec/registry/registry-client.js';
+import type { AlertSink, DeadLetterSink } from '../sinks/index.js';
+import { KafkaAlertSink, KafkaDeadLetterSink, LogDeadLetterSink } from '../sinks/index.js';
 import { KafkaSpanSource } from '../sources/index.js';
+import { BacklogProgress } from './backlog-progress.js';
 import { kafkaClient } from '../sources/kafka-client.js';
+import { SinkDelivery } from './sink-delivery.js';
 
 /** A running `vigil run`: the consumer-group member, its engine and its query API. */
 export interface KafkaRunner {
@@ -25,6 +30,17 @@ export interface KafkaRunner {
   stop(): Promise<void>;
 }
 
+/** Replacements for the sinks `vigil run` builds from its config (embedding, tests). */
+export interface KafkaRunnerSinks {
+  /** Instead of the Kafka alert sink on `kafka.alertsTopic`. */
+  alertSink?: AlertSink;
+  /** Instead of the Kafka sink on `kafka.deadLetterTopic` (or the log when it is unset). */
+  deadLetterSink?: DeadLetterSink;
+}
+
+/** How long a shutdown waits for alerts still queued for a failing sink before giving up on them, ms. */
+const SHUTDOWN_FLUSH_MS = 10_000;
+
 /**
  * Starts Vigil as a Kafka consumer-group member: spans from the traces topic (and user feedback and
  * eval scores from `kafka.feedbackTopic` and `kafka.evalsTopic`, when set) through the engine,
@@ -32,29 +48,62 @@ export interface KafkaRunner {
  * acknowledged by the broker (`acks=all`), so a crash re-emits alerts (same `alertId`) instead of
  * losing them.
  */
-export async function startKafkaRunner(config: VigilConfig, rules: readonly RuleDefinition[], logger: Logger): Promise<KafkaRunner> {
+export async function startKafkaRunner(config: VigilConfig, rules: readonly RuleDefinition[], logger: Logger, sinks: KafkaRunnerSinks = {}): Promise<KafkaRunner> {
   if (!config.kafka) throw new Error('kafka: the config has no kafka section');
   const k = config.kafka;
   const kafka = kafkaClient({ brokers: k.brokers, clientId: k.clientId }, logger, 'vigil');
   const engine = createEngine(config, rules, { idle: true });
-  const sink = new KafkaAlertSink({ kafka, topic: k.alertsTopic });
-  await sink.connect();
+  const registry = config.registry === undefined ? undefined : new RegistryClient({ url: config.registry.url, cacheSize: config.registry.cacheSize });
+  const alertSink = sinks.alertSink ?? new KafkaAlertSink({ kafka, topic: k.alertsTopic, registry });
+  if (alertSink instanceof KafkaAlertSink) await alertSink.connect();
+  const deadLetterSink =
+    sinks.deadLetterSink ??
+    (k.deadLetterTopic === undefined
+      ? new LogDeadLetterSink(logger)
+      : new KafkaDeadLetterSink({ kafka, topic: k.deadLetterTopic, consumerGroup: k.groupId, maxBytes: k.deadLetterMaxBytes }));
+  if (deadLetterSink instanceof KafkaDeadLetterSink) {
+    await deadLetterSink.verifyTopic();
+    await deadLetterSink.connect();
+  }
+  const guard = new InputGuard({
+    maxDurationMs: config.limits.maxDuration,
+    maxTextChars: config.limits.maxTextLength,
+    maxTokens: config.limits.maxTokens,
+    maxCostUsd: config.limits.maxCostUsd,
+    maxIdentifierChars: config.limits.maxIdentifierLength,
+    maxEventTimeSkewMs: config.limits.maxEventTimeSkew,
+  });
 
-  // Alerts are sent strictly in emission order through one chain; a batch waits for its own.
-  let sending: Promise<void> = Promise.resolve();
+  // Dead letters and alerts leave strictly in order through one bounded, retrying chain; a batch
+  // waits for its own (and everything before them), so kafkajs fetches nothing more meanwhile.
+  let pauses = 0;
+  let lastPauseWarning = 0;
+  const delivery = new SinkDelivery({
+    alertSink,
+    deadLetterSink,
+    logger,
+    maxPending: k.maxPendingAlerts,
+    initialBackoffMs: k.sinkRetry.initialBackoff,
+    maxBackoffMs: k.sinkRetry.maxBackoff,
+    onPressure: (high) => {
+      // One warning per minute at most: a sink that stays slow pauses at every batch.
+      const level = Date.now() - lastPauseWarning > 60_000 ? 'warn' : 'debug';
+      if (high) {
+        pauses++;
+        if (level === 'warn') lastPauseWarning = Date.now();
+        logger[level]({ backlog: delivery.status().sinkBacklog, bound: k.maxPendingAlerts, pauses }, 'sinks are behind: pausing the consumer');
+        source.pause();
+      } else {
+        logger.debug({ backlog: delivery.status().sinkBacklog }, 'sinks caught up: resuming the consumer');
+        source.resume();
+      }
+    },
+  });
   let inBatch = false;
-  const send = (alerts: AlertEvent[]): Promise<void> => {
-    if (alerts.length === 0) return sending;
-    for (const a of alerts) logger.info({ alertId: a.alertId, rule: a.ruleName, state: a.state, groupKey: a.groupKey, value: a.value }, 'alert');
-    sending = sending.then(() => sink.send(alerts));
-    return sending;
-  };
+  const send = (alerts: AlertEvent[]): Promise<void> => delivery.alerts(alerts);
   // An idle advance closes windows between batches; those alerts go out as soon as they appear.
   const idleSub = engine.alerts$.subscribe(() => {
     if (!inBatch) queueMicrotask(() => void send(engine.drainAlerts()).catch((err: unknown) => logger.error({ err }, 'sending idle-time alerts failed')));
-  });
-  const deadLetterSub = engine.deadLetters$.subscribe((dl) => {
-    logger.warn({ source: dl.source, partition: dl.partition, offset: dl.offset, field: dl.field, reason: dl.reason }, 'dead letter');
   });
 
   // The engine's event time waits for the slowest assigned partition, so it must know them all before
@@ -64,10 +113,12 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
   const declareChannels = (channels: readonly number[]): AlertEvent[] => {
     if (declared !== null && sameNumbers(declared, channels)) return [];
     declared = [...channels];
+    engine.telemetry.retainPartitions(source.assignedTopicPartitions());
     logger.info({ assignment: source.assignedTopicPartitions(), channels: declared }, 'event time follows the slowest of these partitions');
     return engine.setChannels(declared);
   };
 
+  const progress = new BacklogProgress(logger, () => source.assignedChannels(), () => engine.status().eventsIn);
   let onFatal: (err: Error) => void = () => undefined;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
   const source = new KafkaSpanSource({
@@ -77,7 +128,12 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     feedbackTopic: k.feedbackTopic,
     evalsTopic: k.evalsTopic,
     fromBeginning: k.fromBeginning,
+    // While catching up, one commit round trip a second instead of one per run (at-least-once still:
+    // only handled runs are committed; at the partitions' ends and on stop nothing stays uncommitted).
+    commitIntervalMs: 1000,
     logger,
+    guard,
+    registry,
     onFatalError: (err) => {
       logger.error({ code: err.code, err: err.message }, 'the consumer crashed and will not restart');
       onFatal(err);
@@ -86,7 +142,8 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     onAssignment: (channels) => {
       void send(declareChannels(channels)).catch((err: unknown) => logger.error({ err }, 'sending alerts after a rebalance failed'));
     },
-    handler: async (batch) => {
+    handler: async (batch, control) => {
+      progress.batchStart(batch);
       inBatch = true;
       let alerts: AlertEvent[];
       try {
@@ -94,11 +151,13 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
         const before = declareChannels(source.assignedChannels());
         // The engine's input channel is the batch's channel, not its Kafka partition (the arrays are shared, not copied).
         const caused = engine.process({ ...batch, partition: batch.channel });
+        engine.telemetry.recordConsumerLag(batch.topic, batch.partition, batch.highWatermark, batch.lastOffset);
         alerts = before.length === 0 ? caused : [...before, ...caused];
       } finally {
         inBatch = false;
       }
-      await send(alerts);
+      await delivery.batch(batch.deadLetters, alerts, control);
+      progress.batchDone(batch);
     },
   });
   engine.setReadiness(() =>
@@ -106,12 +165,18 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
       ? { ready: true, reason: `member of group ${k.groupId}, partitions ${describeAssignment(source.assignedTopicPartitions())}` }
       : { ready: false, reason: `consumer ${source.state}: not yet connected with partitions assigned` },
   );
+  engine.setStatusExtension(() => ({ ...delivery.status(), adjusted: guard.adjustments, paused: source.paused, pauses }));
   await source.start();
 
   let api: FastifyInstance | null = null;
   let apiAddress: string | null = null;
   if (config.api.enabled) {
-    api = createQueryServer({ backend: engine, logger: logger.child({ component: 'api' }) });
+    const tokens = [...(config.api.authToken === undefined ? [] : [config.api.authToken]), ...(config.api.authTokens ?? [])];
+    api = createQueryServer({
+      backend: engine,
+      logger: logger.child({ component: 'api' }),
+      security: { tokens, rateLimit: { max: config.api.rateLimit.max, windowMs: config.api.rateLimit.window }, bodyLimit: config.api.bodyLimit },
+    });
     apiAddress = await api.listen({ host: config.api.host, port: config.api.port });
     logger.info({ address: apiAddress }, 'query API listening');
   }
@@ -125,11 +190,12 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     stop: () => {
       stopping ??= (async () => {
         await source.stop();
-        await send(engine.drainAlerts());
-        await sending;
+        void send(engine.drainAlerts()).catch(() => undefined);
         idleSub.unsubscribe();
-        deadLetterSub.unsubscribe();
-        await sink.close();
+        const undelivered = await delivery.flush(SHUTDOWN_FLUSH_MS);
+        if (undelivered > 0) logger.error({ undelivered }, 'shutting down with alerts the sink never acknowledged (their batches stay uncommitted where they had one)');
+        await alertSink.close();
+        await deadLetterSink.close();
         if (api) await api.close();
         engine.close();
       })();

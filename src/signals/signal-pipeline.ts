@@ -2,11 +2,11 @@ import { EventTimeWatermark } from '../../operators/event-time-watermark.js';
 import type { WindowedPipeline } from '../../operators/sliding-signals.js';
 import { FamilyWindowStore } from '../../operators/family-window-store.js';
 import { CostAnomalyDetector } from '../../operators/cost/cost-anomaly-detector.js';
-import type { PriceTable } from '../../operators/cost/price-table.js';
+import type { PriceTable, SpanCost } from '../../operators/cost/price-table.js';
 import { RequestAssembler, type AssembledRequest } from '../../operators/requests/request-assembler.js';
 import { NO_INJECTION, PromptInjectionScanner } from '../../operators/security/prompt-injection-scanner.js';
 import { NO_PII, PiiScanner } from '../../operators/security/pii-scanner.js';
-import { UserActivityTracker, type UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
+import { UserActivityTracker, type UserRequestObservation, type UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
 import { VigilError } from '../errors.js';
 import type { EvalScoreEvent, FeedbackEvent, LlmSpan, SignalSnapshot, SignalView } from '../model/index.js';
 import { evalFamily } from './eval-family.js';
@@ -16,6 +16,9 @@ import { requestFamily, type RequestVerdicts } from './request-family.js';
 import { isValidJsonOutput, type SpanEnrichment } from './span-enrichment.js';
 import { spanFamily } from './span-family.js';
 import { USER_STATS, isUserStat, userSnapshot } from './user-signals.js';
+
+/** Most services, and operations per service, whose cost-anomaly key is kept ready. */
+const MAX_COST_KEYS = 1000;
 
 /** One delivery to the pipeline: events of one input channel (a Kafka partition; 0 for files). */
 export interface EventChunk {
@@ -163,6 +166,12 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     jsonValid: false,
   };
   private readonly verdicts: RequestVerdicts = { costAnomaly: false, time: 0 };
+  // The span enrichment describes, and a scratch span cost for any other.
+  private enriched: LlmSpan | null = null;
+  private readonly otherCost: SpanCost = { usd: 0, source: 'none' };
+  private readonly observation: UserRequestObservation = { userId: '', time: 0, tokens: 0, costUsd: 0, sessionId: null, probing: false };
+  // service → operation → the cost detector's key, so no key string is built per request.
+  private readonly costKeys = new Map<string, Map<string, string>>();
   private readonly join: JoinedDimensions = emptyJoin();
   private readonly views: readonly SignalView[];
   private readonly viewSources: SignalSource[];
@@ -182,7 +191,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     this.feedback = new FamilyWindowStore({ family: feedbackFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });
     this.evals = new FamilyWindowStore({ family: evalFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });
     this.stores = [this.spans, this.requests, this.feedback, this.evals] as FamilyWindowStore<never>[];
-    this.assembler = new RequestAssembler({ timeoutMs: options.requestTimeoutMs, cost: this.prices });
+    // The assembler prices the span enrich() has just priced: it reuses that figure.
+    this.assembler = new RequestAssembler({ timeoutMs: options.requestTimeoutMs, cost: (span) => this.costOf(span) });
     this.users = new UserActivityTracker(options.users);
     this.injectionScanner = options.scanInjection ? new PromptInjectionScanner() : null;
     this.piiScanner = options.scanPii ? new PiiScanner() : null;
@@ -280,8 +290,29 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     for (const r of this.assembler.flush()) this.countRequest(r, last);
   }
 
+  /** The assembler's span price: `NaN` for unpriced, as a PriceTable-priced assembler has it. */
+  private costOf(span: LlmSpan): number {
+    const e = this.enrichment;
+    if (span === this.enriched) return e.costSource === 'unpriced' ? NaN : e.costUsd;
+    const cost = this.prices.spanCost(span, this.otherCost);
+    return cost.source === 'unpriced' ? NaN : cost.usd;
+  }
+
+  private costKey(service: string, operation: string): string {
+    const byOperation = this.costKeys.get(service);
+    const known = byOperation?.get(operation);
+    if (known !== undefined) return known;
+    const key = service + '|' + operation;
+    // Producer-chosen names: a flood of distinct ones must not grow this without bound.
+    if (byOperation === undefined) {
+      if (this.costKeys.size < MAX_COST_KEYS) this.costKeys.set(service, new Map([[operation, key]]));
+    } else if (byOperation.size < MAX_COST_KEYS) byOperation.set(operation, key);
+    return key;
+  }
+
   private enrich(span: LlmSpan): void {
     const e = this.enrichment;
+    this.enriched = span;
     const cost = this.prices.spanCost(span);
     e.costUsd = cost.usd;
     e.costSource = cost.source;
@@ -323,13 +354,20 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
   // Requests are counted when complete, in the sub-window just before the boundary that completed them.
   private countRequest(r: AssembledRequest, time: number): void {
     this.counters.requests++;
-    const costKey = r.service + '|' + r.operation;
+    const costKey = this.costKey(r.service, r.operation);
     // An incomplete or partly unpriced request's cost is not comparable with the others'.
     this.verdicts.costAnomaly = r.rootMissing || r.unpricedSpans > 0 ? false : this.costAnomalies.check(costKey, r.startTime, r.costUsd).anomalous;
     this.verdicts.time = time;
     this.requests.add(r);
     if (r.userId !== null) {
-      this.users.observe({ userId: r.userId, time, tokens: r.inputTokens + r.outputTokens, costUsd: r.costUsd, sessionId: r.sessionId, probing: r.injection });
+      const o = this.observation;
+      o.userId = r.userId;
+      o.time = time;
+      o.tokens = r.inputTokens + r.outputTokens;
+      o.costUsd = r.costUsd;
+      o.sessionId = r.sessionId;
+      o.probing = r.injection;
+      this.users.observe(o);
     }
   }
 

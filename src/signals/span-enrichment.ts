@@ -1,5 +1,6 @@
 import type { InjectionVerdict } from '../../operators/security/prompt-injection-scanner.js';
 import type { PiiScanResult } from '../../operators/security/pii-scanner.js';
+import { isJsonText } from './json-syntax.js';
 
 /**
  * What the engine derives from one span before it is counted: its cost, the security scanners'
@@ -32,10 +33,5 @@ export function isValidJsonOutput(text: string): boolean {
   while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 10 || text.charCodeAt(i) === 13 || text.charCodeAt(i) === 9)) i++;
   const c = text.charCodeAt(i);
   if (c !== 123 && c !== 91) return false;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return isJsonText(text);
 }

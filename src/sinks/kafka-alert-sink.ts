@@ -6,7 +6,9 @@ import { Partitioners } from 'kafkajs';
 import type { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import { AlertCodec } from '../codec/avro-codec.js';
-import { qualifiedSchemaName } from '../codec/schemas.js';
+import type { RegistryClient } from '../codec/registry/registry-client.js';
+import { encodeWireFormat } from '../codec/registry/wire-format.js';
+import { qualifiedSchemaName, readSchemaJson } from '../codec/schemas.js';
 import { VigilError } from '../errors.js';
 import type { AlertEvent } from '../model/index.js';
 import { defaultLogger, kafkaClient } from '../sources/kafka-client.js';
@@ -15,6 +17,14 @@ import type { AlertSink } from './alert-sink.js';
 
 /** Value of the `content-type` header of every alert message. */
 export const ALERT_CONTENT_TYPE = 'avro/binary';
+
+/** Value of the `content-type` header of alerts in the Confluent wire format (a registry is configured). */
+export const ALERT_CONTENT_TYPE_REGISTRY = 'avro/confluent-wire';
+
+/** The registry subject of a topic's message values (Confluent's default `TopicNameStrategy`). */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
 
 /** Value of the `vigil-schema` header of every alert message. */
 export const ALERT_SCHEMA_HEADER = qualifiedSchemaName('AlertEvent');
@@ -30,6 +40,12 @@ export interface KafkaAlertSinkSettings {
    * and the Java-compatible partitioner are always set.
    */
   producerConfig?: Omit<ProducerConfig, 'idempotent' | 'maxInFlightRequests' | 'transactionalId'>;
+  /**
+   * A schema registry: on connect the `AlertEvent` schema is registered under the subject
+   * `<topic>-value` and every alert is written in the Confluent wire format with its id. None:
+   * plain Avro values.
+   */
+  registry?: Pick<RegistryClient, 'register'>;
 }
 
 /** Everything a {@link KafkaAlertSink} is built from. */
@@ -52,6 +68,8 @@ export class KafkaAlertSink implements AlertSink {
   readonly topic: string;
   private readonly producer: Producer;
   private readonly codec = new AlertCodec();
+  private readonly registry: Pick<RegistryClient, 'register'> | undefined;
+  private schemaId: number | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -59,6 +77,7 @@ export class KafkaAlertSink implements AlertSink {
   /** A sink for `options.topic`; nothing connects until the first send. */
   constructor(options: KafkaAlertSinkOptions) {
     this.topic = options.topic;
+    this.registry = options.registry;
     const logger = (options.logger ?? defaultLogger()).child({ component: 'kafka-alert-sink', topic: options.topic });
     const kafka: Kafka = kafkaClient(options, logger, 'vigil-alert-sink');
     this.producer = kafka.producer({
@@ -72,13 +91,15 @@ export class KafkaAlertSink implements AlertSink {
   }
 
   /**
-   * Connects the producer (also done by the first `send`).
+   * Connects the producer (also done by the first `send`) and, with a registry, registers the
+   * `AlertEvent` schema under `<topic>-value`.
    *
-   * @throws VigilError `VIGIL_SINK_FAILED` (retriable) when the brokers cannot be reached.
+   * @throws VigilError `VIGIL_SINK_FAILED` (retriable) when the brokers or the registry cannot be
+   *   reached or the registry refuses the schema (the cause says which).
    */
   async connect(): Promise<void> {
     if (this.closed) throw this.closedError();
-    this.connecting ??= this.producer.connect().catch((cause: unknown) => {
+    this.connecting ??= Promise.all([this.producer.connect(), this.registerSchema()]).then(() => undefined).catch((cause: unknown) => {
       // A later send tries again.
       this.connecting = undefined;
       throw new VigilError('VIGIL_SINK_FAILED', `Cannot connect the alert producer for topic ${this.topic}: ${messageOf(cause)}`, {
@@ -98,12 +119,15 @@ export class KafkaAlertSink implements AlertSink {
   async send(alerts: readonly AlertEvent[]): Promise<void> {
     if (this.closed) throw this.closedError();
     if (alerts.length === 0) return;
-    const messages: Message[] = alerts.map((alert) => ({
-      key: alertMessageKey(alert),
-      value: this.codec.encode(alert),
-      headers: { 'content-type': ALERT_CONTENT_TYPE, 'vigil-schema': ALERT_SCHEMA_HEADER },
-    }));
+    const bodies = alerts.map((alert) => this.codec.encode(alert));
     await this.connect();
+    const schemaId = this.schemaId;
+    const contentType = schemaId === undefined ? ALERT_CONTENT_TYPE : ALERT_CONTENT_TYPE_REGISTRY;
+    const messages: Message[] = alerts.map((alert, i) => ({
+      key: alertMessageKey(alert),
+      value: schemaId === undefined ? bodies[i] : encodeWireFormat(schemaId, bodies[i]),
+      headers: { 'content-type': contentType, 'vigil-schema': ALERT_SCHEMA_HEADER },
+    }));
     const sending = this.producer.send({ topic: this.topic, acks: -1, messages });
     this.inFlight.add(sending);
     try {
@@ -126,6 +150,11 @@ export class KafkaAlertSink implements AlertSink {
     await this.connecting.catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     await this.producer.disconnect();
+  }
+
+  private async registerSchema(): Promise<void> {
+    if (this.registry === undefined || this.schemaId !== undefined) return;
+    this.schemaId = await this.registry.register(valueSubject(this.topic), JSON.stringify(readSchemaJson('AlertEvent')));
   }
 
   private closedError(): VigilError {

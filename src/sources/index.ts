@@ -2,7 +2,8 @@
  * Event sources: Kafka, replay files and in-memory pushes, all delivering {@link SpanBatch}es
  * (spans, and from Kafka and replay files also user feedback and eval scores).
  */
-export type { SpanBatch, DeadLetter } from './span-source.js';
+export type { SpanBatch, DeadLetter, DeadLetterClass } from './span-source.js';
+export { deadLetterFor, deadLetterClassOf, emptyDeadLetterCounts, DEAD_LETTER_CLASSES } from './dead-letter.js';
 export { readSpanFile, writeSpanFile, writeEventFile, spanFileFormat } from './file-source.js';
 export type { SpanFileFormat, ReadSpanFileOptions, WriteSpanFileOptions, EventFileContents, EventFileCounts } from './file-source.js';
 export { MemorySpanSource } from './memory-source.js';

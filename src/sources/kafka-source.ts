@@ -6,10 +6,14 @@
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { MAX_WATERMARK_CHANNEL } from '../../operators/event-time-watermark.js';
-import { EvalCodec, FeedbackCodec, SpanCodec } from '../codec/avro-codec.js';
+import type { InputGuard } from '../codec/input-guard.js';
+import type { WriterSchemaSource } from '../codec/registry/resolving-decoder.js';
+import { qualifiedSchemaName } from '../codec/schemas.js';
 import { VigilError } from '../errors.js';
 import type { EvalScoreEvent, FeedbackEvent, LlmSpan } from '../model/index.js';
 import { deadLetterFor } from './dead-letter.js';
+import { EventDecoders } from './event-decoders.js';
+import type { RunDecoders } from './event-decoders.js';
 import { defaultLogger, kafkaClient } from './kafka-client.js';
 import type { KafkaConnection } from './kafka-client.js';
 import type { DeadLetter, SpanBatch } from './span-source.js';
@@ -97,7 +101,15 @@ export interface KafkaSpanBatch extends SpanBatch {
  * letters) is durably delivered, because the batch's offsets are committed as soon as it
  * resolves. If it rejects, nothing is committed and the batch is delivered again.
  */
-export type KafkaSpanBatchHandler = (batch: KafkaSpanBatch) => Promise<void>;
+export type KafkaSpanBatchHandler = (batch: KafkaSpanBatch, control: KafkaBatchControl) => Promise<void>;
+
+/** What a {@link KafkaSpanBatchHandler} may do while it holds a batch, e.g. waiting for a slow sink. */
+export interface KafkaBatchControl {
+  /** Heartbeats the group (throttled by kafkajs), so a long wait does not cost the membership. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was seeked: waiting longer is pointless. */
+  isRunning(): boolean;
+}
 
 /** Lifecycle state of a {@link KafkaSpanSource}. */
 export type KafkaSpanSourceState = 'idle' | 'starting' | 'joined' | 'rebalancing' | 'restarting' | 'stopping' | 'stopped' | 'failed';
@@ -123,6 +135,16 @@ export interface KafkaSpanSourceSettings {
    * this size, each handled and committed in turn, with a heartbeat between runs.
    */
   maxBatchSize?: number;
+  /**
+   * Most milliseconds between offset commits (default 0: commit after every run). A run's offsets
+   * are still committed only after the handler resolved for it; with an interval they go out with
+   * the first commit after it — by a later run once the interval has passed, else by a timer at the
+   * end of the interval (so a quiet stream leaves nothing uncommitted for longer), and before the
+   * source leaves the group on {@link KafkaSpanSource.stop}. Batches then wait for one commit round
+   * trip per interval instead of one per run, which speeds up reading a backlog and shortens the
+   * fetch cycle of a live stream; a crash or rebalance delivers up to an interval's runs again.
+   */
+  commitIntervalMs?: number;
   /** Partitions processed in parallel by this member (kafkajs `partitionsConsumedConcurrently`); default 1. */
   partitionsConsumedConcurrently?: number;
   /** Further kafkajs consumer settings (session timeout, fetch sizes, retry). `groupId` is ignored. */
@@ -141,12 +163,47 @@ export interface KafkaSpanSourceSettings {
    * ignored.
    */
   onAssignment?: (channels: readonly number[], assignment: Readonly<Record<string, readonly number[]>>) => void;
+  /**
+   * Plausibility limits applied to every decoded event (event-time bounds, identifier lengths,
+   * clamping); a record it rejects becomes a dead letter. None: only the schema's contract is checked.
+   */
+  guard?: InputGuard;
+  /**
+   * A schema registry (e.g. a `RegistryClient`): values in the Confluent wire format (magic byte 0,
+   * schema id) are decoded with the writer schema it holds for their id, resolved to the shipped
+   * reader schema; other values stay plain Avro. An unknown id or an incompatible writer schema is
+   * a dead letter; a registry that cannot be reached fails the run (retriable), which is fetched
+   * again. None: every value is plain Avro.
+   */
+  registry?: WriterSchemaSource;
 }
 
 /** Everything a {@link KafkaSpanSource} is built from. */
 export type KafkaSpanSourceOptions = KafkaConnection & KafkaSpanSourceSettings;
 
 const DEFAULT_MAX_BATCH_SIZE = 1000;
+
+/**
+ * The fetch settings the source gives kafkajs unless `consumerConfig` / `partitionsConsumedConcurrently`
+ * say otherwise (benchmarks/broker-throughput.bench.ts gives its raw-consumer baseline the same).
+ *
+ * - `maxBytes` 32 MiB, not kafkajs' 10 MiB: kafkajs asks for the partitions always in the same order
+ *   and the broker fills the response in that order, so when the partitions' shares add up to more
+ *   than `maxBytes`, the last ones get nothing until the first have caught up. Event time waits for
+ *   the slowest partition: reading a 12-partition backlog with 10 MiB, the slowest lagged the
+ *   fastest by 100–190 s of event time instead of ~40 s, twice the requests stayed open (up to the
+ *   assembler's 100 000 cap, evicted incomplete) and it ran ~15 % slower. 32 MiB keeps up to 32
+ *   partitions per member in step; the response is only that big when all of them are behind.
+ * - `maxBytesPerPartition` 1 MiB: at least the largest record batch a broker takes by default
+ *   (`message.max.bytes`). A smaller one starves partitions whose batches are larger: past the first
+ *   partition of a response, the broker returns nothing for a partition whose next batch exceeds it.
+ * - `minBytes` 1: a fetch returns as soon as anything is there, for alert latency; while behind,
+ *   there always is.
+ */
+export const KAFKA_FETCH_DEFAULTS = {
+  consumer: { maxBytesPerPartition: 1_048_576, maxBytes: 33_554_432, minBytes: 1, maxWaitTimeInMs: 5000 },
+  partitionsConsumedConcurrently: 1,
+} as const satisfies { consumer: Partial<ConsumerConfig>; partitionsConsumedConcurrently: number };
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
@@ -188,8 +245,9 @@ function subscriptionsOf(options: KafkaSpanSourceSettings): Subscription[] {
  * For each fetched batch of a topic-partition, in runs of at most `maxBatchSize` messages: every
  * message is decoded (undecodable or invalid ones become dead letters with topic, partition,
  * offset, reason and the raw value), the handler is awaited, then the run's last offset is
- * resolved and the offset after it committed explicitly for that topic-partition. Between runs it
- * heartbeats and stops early if the consumer is stopping or the partition was seeked.
+ * resolved and the offset after it committed explicitly for that topic-partition (with
+ * `commitIntervalMs`, together with other runs' at most that often, see there).
+ * Between runs it heartbeats and stops early if the consumer is stopping or the partition was seeked.
  *
  * Delivery is at-least-once: when the handler rejects, nothing of that run is committed, kafkajs
  * fetches the partition again from the last committed offset and the handler sees the same
@@ -215,14 +273,20 @@ export class KafkaSpanSource {
   private readonly settings: KafkaSpanSourceSettings;
   private readonly maxBatchSize: number;
   private readonly subscriptions: ReadonlyMap<string, Subscription>;
-  private readonly spanCodec = new SpanCodec();
-  private readonly feedbackCodec = new FeedbackCodec();
-  private readonly evalCodec = new EvalCodec();
+  private readonly decoders: EventDecoders;
   private consumer: Consumer | undefined;
   private currentState: KafkaSpanSourceState = 'idle';
   private assignment = new Map<string, number[]>();
   private channels: number[] = [];
   private fatalError: VigilError | undefined;
+  private isPaused = false;
+  private readonly commitIntervalMs: number;
+  /** Offsets (the next to read) of handled runs not yet committed, by topic and partition. */
+  private pendingCommits = new Map<string, Map<number, string>>();
+  /** Commits run one after the other, so a later one never lands before an earlier one. */
+  private commitChain: Promise<void> = Promise.resolve();
+  private lastCommitAt = 0;
+  private commitTimer: NodeJS.Timeout | undefined;
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   /**
@@ -248,6 +312,8 @@ export class KafkaSpanSource {
     this.subscriptions = new Map(subs.map((sub) => [sub.topic, sub]));
     this.settings = options;
     this.maxBatchSize = maxBatchSize;
+    this.commitIntervalMs = options.commitIntervalMs ?? 0;
+    this.decoders = new EventDecoders(options.registry);
     this.logger = (options.logger ?? defaultLogger()).child({ component: 'kafka-span-source', topics: this.topics, groupId: options.groupId });
     this.kafka = kafkaClient(options, this.logger, 'vigil-span-source');
   }
@@ -290,6 +356,39 @@ export class KafkaSpanSource {
     return [...this.channels];
   }
 
+  /** True while fetching is paused by {@link KafkaSpanSource.pause}. */
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /**
+   * Stops fetching from every subscribed topic (kafkajs `consumer.pause`) until
+   * {@link KafkaSpanSource.resume}; the batch in flight finishes, the group membership is kept and
+   * fetching later resumes from the last resolved offset. Used when a sink falls behind.
+   */
+  pause(): void {
+    this.isPaused = true;
+    this.applyPause();
+  }
+
+  /** Resumes fetching after {@link KafkaSpanSource.pause}. */
+  resume(): void {
+    this.isPaused = false;
+    this.applyPause();
+  }
+
+  // kafkajs refuses before run() and forgets the pause when it restarts a crashed consumer, so the
+  // wish is kept here and applied again at every group join.
+  private applyPause(): void {
+    const topics = this.topics.map((topic) => ({ topic }));
+    try {
+      if (this.isPaused) this.consumer?.pause(topics);
+      else this.consumer?.resume(topics);
+    } catch (error) {
+      this.logger.debug({ error: messageOf(error) }, 'pause/resume deferred to the next group join');
+    }
+  }
+
   /**
    * Connects, subscribes and joins the group; resolves once the first join completed (a fresh
    * broker can take a few seconds) and batches start flowing to the handler.
@@ -306,6 +405,7 @@ export class KafkaSpanSource {
     this.fatalError = undefined;
     const consumer = this.kafka.consumer({
       allowAutoTopicCreation: false,
+      ...KAFKA_FETCH_DEFAULTS.consumer,
       ...this.settings.consumerConfig,
       groupId: this.groupId,
     });
@@ -317,7 +417,7 @@ export class KafkaSpanSource {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? 1,
+        partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? KAFKA_FETCH_DEFAULTS.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.onBatch(payload),
       });
     } catch (cause) {
@@ -384,7 +484,14 @@ export class KafkaSpanSource {
       return;
     }
     this.currentState = 'stopping';
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
     try {
+      // Runs handled since the last commit (commitIntervalMs) are committed before the group is left;
+      // a batch still in flight commits its own runs as it finishes them.
+      await this.commitPending((topics) => consumer.commitOffsets(flattenOffsets(topics))).catch(
+        (error: unknown) => this.logger.warn({ error: messageOf(error) }, 'committing handled offsets at stop failed; they will be delivered again'),
+      );
       await consumer.disconnect();
     } finally {
       this.consumer = undefined;
@@ -400,6 +507,7 @@ export class KafkaSpanSource {
       this.setAssignment(event.payload.memberAssignment);
       if (this.currentState === 'stopping' || this.currentState === 'stopped') return;
       this.currentState = 'joined';
+      if (this.isPaused) this.applyPause();
       const assignment = this.assignedTopicPartitions();
       this.logger.debug({ assignment }, 'joined consumer group');
       try {
@@ -455,11 +563,16 @@ export class KafkaSpanSource {
     }
     this.assignment = assignment;
     this.channels = channels.sort((a, b) => a - b);
+    // A new generation reads its partitions again from their committed offsets.
+    this.pendingCommits = new Map();
   }
 
   private clearAssignment(): void {
     this.assignment = new Map();
     this.channels = [];
+    this.pendingCommits = new Map();
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
   }
 
   private resolveWaiters(): void {
@@ -483,18 +596,80 @@ export class KafkaSpanSource {
     }
     // Throws (not retriable, so the source fails) for a partition beyond MAX_PARTITIONS_PER_TOPIC.
     const channel = channelOf(sub.topicIndex, partition);
+    const control: KafkaBatchControl = { heartbeat: () => payload.heartbeat(), isRunning: () => payload.isRunning() && !payload.isStale() };
     for (let start = 0; start < messages.length; start += this.maxBatchSize) {
-      if (!payload.isRunning() || payload.isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) {
+        // Stopping: what the earlier runs handled is committed before kafkajs leaves the group.
+        if (!payload.isStale()) await this.commitPending((topics) => payload.commitOffsetsIfNecessary({ topics }));
+        return;
+      }
       const end = Math.min(start + this.maxBatchSize, messages.length);
       const last = end === messages.length;
-      const spanBatch = this.decode(sub, partition, channel, messages, start, end, batch.highWatermark);
-      await this.settings.handler(spanBatch);
+      const decoders = await this.decoders.forRun(sub.kind, messages, start, end);
+      const spanBatch = this.decode(sub, partition, channel, messages, start, end, batch.highWatermark, decoders);
+      await this.settings.handler(spanBatch, control);
       // After the last message, kafkajs resolves up to the batch's last offset (past filtered control records).
       payload.resolveOffset(messages[end - 1].offset);
       const committed = nextOffset(last ? batch.lastOffset() : messages[end - 1].offset);
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: committed }] }] });
+      this.notePending(topic, partition, committed);
+      if (this.commitDue()) await this.commitPending((topics) => payload.commitOffsetsIfNecessary({ topics }));
+      else this.scheduleCommit();
       await payload.heartbeat();
     }
+  }
+
+  private notePending(topic: string, partition: number, offset: string): void {
+    let partitions = this.pendingCommits.get(topic);
+    if (partitions === undefined) this.pendingCommits.set(topic, (partitions = new Map<number, string>()));
+    partitions.set(partition, offset);
+  }
+
+  /** Whether to commit after a run: after every run, or once commitIntervalMs has passed, or when stopping. */
+  private commitDue(): boolean {
+    return this.commitIntervalMs <= 0 || this.currentState === 'stopping' || Date.now() - this.lastCommitAt >= this.commitIntervalMs;
+  }
+
+  /** Commits what is pending at the end of the interval, outside any batch (a quiet stream has no next run). */
+  private scheduleCommit(): void {
+    const consumer = this.consumer;
+    if (this.commitTimer !== undefined || consumer === undefined) return;
+    this.commitTimer = setTimeout(
+      () => {
+        this.commitTimer = undefined;
+        if (consumer !== this.consumer) return;
+        this.commitPending((topics) => consumer.commitOffsets(flattenOffsets(topics))).catch((error: unknown) =>
+          this.logger.debug({ error: messageOf(error) }, 'deferred offset commit failed; the next commit carries its offsets'),
+        );
+      },
+      Math.max(0, this.lastCommitAt + this.commitIntervalMs - Date.now()),
+    );
+    this.commitTimer.unref();
+  }
+
+  /**
+   * Commits every pending offset with `commit`, after the commits already under way. On failure the
+   * offsets stay pending (unless newer ones arrived) and the error is thrown.
+   */
+  private commitPending(commit: (topics: { topic: string; partitions: { partition: number; offset: string }[] }[]) => Promise<unknown>): Promise<void> {
+    const next = this.commitChain.then(async () => {
+      if (this.pendingCommits.size === 0) return;
+      const taken = this.pendingCommits;
+      this.pendingCommits = new Map();
+      this.lastCommitAt = Date.now();
+      const topics = [...taken].map(([topic, partitions]) => ({ topic, partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })) }));
+      try {
+        await commit(topics);
+      } catch (error) {
+        for (const [topic, partitions] of taken) {
+          for (const [partition, offset] of partitions) {
+            if (this.pendingCommits.get(topic)?.has(partition) !== true) this.notePending(topic, partition, offset);
+          }
+        }
+        throw error;
+      }
+    });
+    this.commitChain = next.catch(() => undefined);
+    return next;
   }
 
   private decode(
@@ -505,25 +680,40 @@ export class KafkaSpanSource {
     start: number,
     end: number,
     highWatermark: string,
+    decoders: RunDecoders,
   ): KafkaSpanBatch {
     const { topic, kind } = sub;
     const spans: LlmSpan[] = [];
     const feedback: FeedbackEvent[] = [];
     const evals: EvalScoreEvent[] = [];
     const deadLetters: DeadLetter[] = [];
+    const guard = this.settings.guard;
     for (let i = start; i < end; i++) {
       const message = messages[i];
       const value = message.value;
       if (value === null) {
-        deadLetters.push(withKey({ reason: 'message has no value (tombstone)', source: topic, partition, offset: message.offset }, message.key));
+        deadLetters.push(withKey({ reason: 'message has no value (tombstone)', reasonClass: 'empty', field: 'value', source: topic, partition, offset: message.offset }, message));
+        continue;
+      }
+      const declared = message.headers?.[SCHEMA_HEADER];
+      if (declared !== undefined && !sameHeader(declared, EXPECTED_SCHEMA[kind])) {
+        const reason = `value: the ${SCHEMA_HEADER} header declares another record (${describeHeader(declared)}); topic ${topic} carries ${EXPECTED_SCHEMA[kind]}`;
+        deadLetters.push(withKey({ reason, reasonClass: 'wrong_schema', field: SCHEMA_HEADER, source: topic, partition, offset: message.offset, payload: value }, message));
         continue;
       }
       try {
-        if (kind === 'spans') spans.push(this.spanCodec.decode(value));
-        else if (kind === 'feedback') feedback.push(this.feedbackCodec.decode(value));
-        else evals.push(this.evalCodec.decode(value));
+        if (kind === 'spans') {
+          const span = decoders.spans.decode(value);
+          spans.push(guard === undefined ? span : guard.span(span, channel));
+        } else if (kind === 'feedback') {
+          const event = decoders.feedback.decode(value);
+          feedback.push(guard === undefined ? event : guard.feedback(event, channel));
+        } else {
+          const event = decoders.evals.decode(value);
+          evals.push(guard === undefined ? event : guard.evaluation(event, channel));
+        }
       } catch (error) {
-        deadLetters.push(withKey(deadLetterFor(error, { source: topic, partition, offset: message.offset, payload: value }), message.key));
+        deadLetters.push(withKey(deadLetterFor(error, { source: topic, partition, offset: message.offset, payload: value }), message));
       }
     }
     return {
@@ -543,9 +733,35 @@ export class KafkaSpanSource {
   }
 }
 
-function withKey(deadLetter: DeadLetter, key: Buffer | null): DeadLetter {
-  if (key !== null) deadLetter.key = key;
+/** The header a producer may set to say which record a value is (Vigil's own sinks set it). */
+const SCHEMA_HEADER = 'vigil-schema';
+
+const EXPECTED_SCHEMA: Readonly<Record<KafkaEventKind, string>> = {
+  spans: qualifiedSchemaName('LlmSpan'),
+  feedback: qualifiedSchemaName('FeedbackEvent'),
+  evals: qualifiedSchemaName('EvalScoreEvent'),
+};
+
+function sameHeader(value: Buffer | string | (Buffer | string)[], expected: string): boolean {
+  const v = Array.isArray(value) ? value[value.length - 1] : value;
+  return v !== undefined && v.toString() === expected;
+}
+
+// A header is producer input; only a value shaped like a schema name is echoed back.
+function describeHeader(value: Buffer | string | (Buffer | string)[]): string {
+  const v = (Array.isArray(value) ? value[value.length - 1] : value)?.toString() ?? '';
+  return /^[A-Za-z0-9_.]{1,128}$/.test(v) ? v : `a value of ${v.length} characters`;
+}
+
+function withKey(deadLetter: DeadLetter, message: KafkaMessage): DeadLetter {
+  if (message.key !== null) deadLetter.key = message.key;
+  const timestamp = Number(message.timestamp);
+  if (Number.isSafeInteger(timestamp) && timestamp >= 0) deadLetter.timestamp = timestamp;
   return deadLetter;
+}
+
+function flattenOffsets(topics: { topic: string; partitions: { partition: number; offset: string }[] }[]): { topic: string; partition: number; offset: string }[] {
+  return topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset })));
 }
 
 function messageOf(error: unknown): string {

@@ -17,6 +17,8 @@ export interface DeadLetter {
   reason: string;
   /** The field at fault when validation named one (`details.field` of the error), else absent. */
   field?: string;
+  /** What kind of problem it was; absent means `invalid_field` (see `deadLetterClassOf`). */
+  reasonClass?: DeadLetterClass;
   /** Where the record came from: the Kafka topic, the file path, or the memory source's name. */
   source: string;
   /** Kafka partition, for records from Kafka. */
@@ -32,7 +34,22 @@ export interface DeadLetter {
   payload?: Buffer;
   /** The Kafka message key, when there was one. */
   key?: Buffer;
+  /** The Kafka message's timestamp (epoch ms), for records from Kafka. */
+  timestamp?: number;
 }
+
+/**
+ * The kind of problem that made a record a dead letter, for counting and routing:
+ * - `undecodable`: the bytes are not a record of the expected schema (truncated, trailing data, a
+ *   bad union or enum index — typically a record written with another schema);
+ * - `wrong_schema`: the message declares another schema in its `vigil-schema` header;
+ * - `invalid_field`: it decoded, but a field breaks the contract (missing, wrong type, negative or
+ *   NaN, unknown enum symbol, an identifier too long);
+ * - `event_time`: its event time is before 2000 or years away from its partition's and the clock's;
+ * - `empty`: a message with no value (a tombstone);
+ * - `unexpected`: anything else (a bug; the record is kept all the same).
+ */
+export type DeadLetterClass = 'undecodable' | 'wrong_schema' | 'invalid_field' | 'event_time' | 'empty' | 'unexpected';
 
 /**
  * One delivery from a source: the events that passed validation, by kind and each in source

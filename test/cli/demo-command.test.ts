@@ -33,6 +33,12 @@ describe('vigil demo', () => {
     assert.match(res.stdout, /FIRING/);
   });
 
+  it('prints the dashboard URL when it serves the API', async () => {
+    const res = await runVigil(['demo', '--fast', '--duration', '1m', '--port', '0', '--start', START]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
+  });
+
   it('a bad rules file stops the demo with an error that names the key', async () => {
     const res = await runVigil(['demo', '--fast', '--duration', '1m', '--no-serve', '--rules', 'package.json']);
     assert.equal(res.code, 2);

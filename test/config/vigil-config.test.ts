@@ -30,13 +30,23 @@ describe('vigil config', () => {
     });
     assert.equal(c.signals.scanInjection, true);
     assert.equal(c.signals.requestTimeout, 300_000);
-    assert.deepEqual(c.api, { enabled: true, host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(c.api, { enabled: true, host: '127.0.0.1', port: 8080, rateLimit: { max: 600, window: 60_000 }, bodyLimit: 16_384 });
     assert.equal(c.kafka, undefined);
   });
 
   it('a kafka section gets default topics and group id', () => {
     const c = parseConfig({ kafka: { brokers: ['b:9092'] } }, { env: {} });
-    assert.deepEqual(c.kafka, { brokers: ['b:9092'], clientId: 'vigil', groupId: 'vigil', tracesTopic: 'llm-traces', alertsTopic: 'vigil-alerts', fromBeginning: false });
+    assert.deepEqual(c.kafka, {
+      brokers: ['b:9092'],
+      clientId: 'vigil',
+      groupId: 'vigil',
+      tracesTopic: 'llm-traces',
+      alertsTopic: 'vigil-alerts',
+      fromBeginning: false,
+      deadLetterMaxBytes: 524_288,
+      maxPendingAlerts: 10_000,
+      sinkRetry: { initialBackoff: 200, maxBackoff: 30_000 },
+    });
   });
 
   it('a wrong-typed key is named with its path', () => {

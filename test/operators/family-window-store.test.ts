@@ -4,6 +4,8 @@ import { FamilyWindowStore } from '../../operators/family-window-store.js';
 import type { FamilyQueryOptions, FamilyWindowStoreOptions } from '../../operators/family-window-store.js';
 import { PSI_EPSILON } from '../../operators/population-stability.js';
 import type { SignalFamily } from '../../operators/signal-family.js';
+import { SlidingCentroids } from '../../operators/sliding-centroids.js';
+import type { TDigest } from '../../operators/t-digest.js';
 import { OVERFLOW_KEY } from '../../operators/sub-window-ring.js';
 import { isVigilError } from '../../src/errors.js';
 import { DIMENSIONS, dimensionValue, groupKeyOf } from '../../src/model/dimensions.js';
@@ -865,5 +867,120 @@ describe('FamilyWindowStore over spans: latency and ttft', () => {
       [store.stats().labelCombinations, store.stats().keys, askSpans(store, { groupBy: ['tenant'] }).groups[0].key],
       [1, 1, 'tenant=c'],
     );
+  });
+});
+
+describe('FamilyWindowStore views over closed sub-windows', () => {
+  const views: SignalView[] = [
+    view({ id: 'p', signal: 'latency', groupBy: ['region'], stats: ['p50', 'p99', 'count', 'mean', 'max'] }),
+    view({ id: 'psi', signal: 'latency', groupBy: ['tier'], windowMs: 2 * MINUTE, stats: ['psi', 'p90'], baseline: { windowMs: 3 * MINUTE, compare: 'ratio' } }),
+    view({ id: 'eu', signal: 'latency', filter: { region: 'eu' }, stats: ['p99.9', 'min'], baseline: { windowMs: MINUTE, compare: 'difference' } }),
+    view({ id: 'outcomes', signal: 'outcomes', groupBy: ['region', 'tier'], stats: ['count', 'failed_rate', 'ok/(ok+failed)', 'count_per_min'] }),
+    view({ id: 'tokens', signal: 'usage', groupBy: ['tier'], windowMs: 2 * MINUTE, stats: ['tokens', 'tokens_per_min', 'tokens_rate'], baseline: { windowMs: 2 * MINUTE, compare: 'relative' } }),
+    view({ id: 'us', signal: 'outcomes', filter: { region: 'us' }, stats: ['failed'] }),
+  ];
+
+  /** What the full path answers: a query, without the `(none)` groups a view leaves out. */
+  function expected(store: FamilyWindowStore<Call>, v: SignalView, end: number) {
+    const q = store.query({ signal: v.signal, windowMs: v.windowMs, end, groupBy: v.groupBy, filter: v.filter, stats: v.stats, baseline: v.baseline });
+    return q.groups.filter((g) => !Object.values(g.labels).includes('(none)'));
+  }
+
+  function traffic(random: () => number, store: FamilyWindowStore<Call>, from: number, to: number, tokenScale = 1): void {
+    for (let t = from; t < to; t += 50 + Math.floor(random() * 400)) {
+      const r = random();
+      store.add(
+        call({
+          time: t,
+          region: r < 0.45 ? 'eu' : r < 0.9 ? 'us' : null,
+          tier: random() < 0.7 ? 'free' : 'gold',
+          latency: random() < 0.05 ? null : Math.round(lognormal(random, 6, 0.5)),
+          failed: random() < 0.1,
+          tokens: tokenScale * Math.floor(random() * 2000),
+        }),
+      );
+    }
+  }
+
+  it('answer each boundary with exactly the figures of the full merge, as windows slide, jump and evict', (t) => {
+    let slid = 0;
+    const proto = SlidingCentroids.prototype;
+    const merged = Object.getOwnPropertyDescriptor(proto, 'merged')?.value as (this: SlidingCentroids, compression?: number) => TDigest;
+    t.mock.method(proto, 'merged', function (this: SlidingCentroids, compression?: number) {
+      slid++;
+      return merged.call(this, compression);
+    });
+    const random = rng(11);
+    const store = newStore();
+    let end = T0;
+    let steps = 0;
+    while (end < T0 + 25 * MINUTE) {
+      // Mostly one sub-window per step; sometimes several, or more than a whole window and baseline.
+      const step = random() < 0.8 ? SUB : random() < 0.7 ? 3 * SUB : 7 * MINUTE;
+      traffic(random, store, end, end + step);
+      end += step;
+      store.closeThrough(end);
+      for (const v of views) {
+        const snapshot = store.snapshot(v, end);
+        assert.deepEqual(snapshot.groups, expected(store, v, end), `view ${v.id} at +${(end - T0) / SUB} sub-windows`);
+      }
+      store.evictBefore(end - RETENTION);
+      steps++;
+    }
+    assert.ok(steps > 20, `${steps} steps`);
+    // And the figures did come from the sliding windows (not only from the full merge).
+    assert.ok(slid > steps, `${slid} sliding merges in ${steps} steps`);
+  });
+
+  it('sum counters that are not whole numbers in the order of the full path', () => {
+    const random = rng(21);
+    const store = newStore();
+    for (let end = T0 + SUB; end <= T0 + 8 * MINUTE; end += SUB) {
+      // Tenths do not add up exactly in a double: only the aggregate-by-aggregate order gives the same sums.
+      traffic(random, store, end - SUB, end, end > T0 + 3 * MINUTE && end < T0 + 5 * MINUTE ? 0.1 : 1);
+      store.closeThrough(end);
+      for (const v of views) assert.deepEqual(store.snapshot(v, end).groups, expected(store, v, end), v.id);
+    }
+  });
+
+  it('notice an event added into a closed sub-window and answer with it', () => {
+    const random = rng(5);
+    const store = newStore();
+    traffic(random, store, T0, T0 + 6 * MINUTE);
+    store.closeThrough(T0 + 6 * MINUTE);
+    for (const v of views) store.snapshot(v, T0 + 6 * MINUTE);
+    store.add(call({ time: T0 + 5 * MINUTE, latency: 1e6 }));
+    store.add(call({ time: T0 + 4 * MINUTE, region: 'nowhere', latency: 3 }));
+    for (const v of views) assert.deepEqual(store.snapshot(v, T0 + 6 * MINUTE).groups, expected(store, v, T0 + 6 * MINUTE), v.id);
+    assert.equal(valuesOf(store.snapshot(views[0], T0 + 6 * MINUTE), 'region=eu').max, 1e6);
+  });
+
+  it('answer a window reaching into open sub-windows from the digests as they are', () => {
+    const random = rng(9);
+    const store = newStore();
+    traffic(random, store, T0, T0 + 3 * MINUTE);
+    store.closeThrough(T0 + 2 * MINUTE);
+    for (const v of views) assert.deepEqual(store.snapshot(v, T0 + 3 * MINUTE).groups, expected(store, v, T0 + 3 * MINUTE), v.id);
+    for (const v of views) assert.deepEqual(store.snapshot(v, T0 + 2 * MINUTE).groups, expected(store, v, T0 + 2 * MINUTE), v.id);
+  });
+});
+
+describe('FamilyWindowStore repeated queries', () => {
+  it('answer a repeated query again without sharing objects, and see every change to the store', () => {
+    const store = newStore();
+    firstMinute(store);
+    const options = { groupBy: ['region'], stats: ['count', 'failed'], signal: 'outcomes' };
+    const first = ask(store, options);
+    first.groups[0].values.count = 999;
+    (first.groups[0].labels as Record<string, string>).region = 'mars';
+    const second = ask(store, options);
+    assert.notEqual(second, first);
+    assert.deepEqual(valuesOf(second, 'region=eu'), { count: 3, failed: 1 });
+    store.add(call({ time: T0 + 1000, failed: true }));
+    assert.deepEqual(valuesOf(ask(store, options), 'region=eu'), { count: 4, failed: 2 });
+    // The same question in other words (a filter with an undefined value) is the same answer.
+    assert.deepEqual(ask(store, { ...options, filter: { tier: undefined } }), ask(store, options));
+    store.evictBefore(T0 + MINUTE);
+    assert.deepEqual(ask(store, options).groups, []);
   });
 });

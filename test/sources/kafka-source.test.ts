@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import { EvalCodec, FeedbackCodec, SpanCodec } from '../../src/codec/avro-codec.js';
 import { VigilError } from '../../src/errors.js';
 import { KafkaSpanSource, MAX_PARTITIONS_PER_TOPIC, TOPIC_INDEX, channelOf, topicPartitionOfChannel } from '../../src/sources/kafka-source.js';
-import type { KafkaSpanBatch } from '../../src/sources/kafka-source.js';
+import type { KafkaBatchControl, KafkaSpanBatch } from '../../src/sources/kafka-source.js';
+import { InputGuard } from '../../src/codec/input-guard.js';
+import { BASE_TIME } from '../helpers/span-factory.js';
 import { COMMENT, evalSeries, feedbackSeries, fullFeedback } from '../codec/event-fixtures.js';
 import { spanSeries } from '../codec/span-fixtures.js';
 
@@ -52,6 +54,16 @@ class FakeConsumer {
     this.runConfig = config;
     this.emit(EVENTS.GROUP_JOIN, { memberAssignment: this.assignment });
     return Promise.resolve();
+  }
+
+  pausedTopics = new Set<string>();
+
+  pause(topics: { topic: string }[]): void {
+    for (const t of topics) this.pausedTopics.add(t.topic);
+  }
+
+  resume(topics: { topic: string }[]): void {
+    for (const t of topics) this.pausedTopics.delete(t.topic);
   }
 
   disconnect(): Promise<void> {
@@ -117,13 +129,14 @@ function payloadFor(messages: KafkaMessage[], recorded: Recorded, lastOffset?: s
 }
 
 async function startedSource(
-  handler: (batch: KafkaSpanBatch) => Promise<void>,
+  handler: (batch: KafkaSpanBatch, control: KafkaBatchControl) => Promise<void>,
   extra: {
     maxBatchSize?: number;
     onFatalError?: (e: VigilError) => void;
     onAssignment?: (channels: readonly number[], assignment: Readonly<Record<string, readonly number[]>>) => void;
     feedbackTopic?: string;
     evalsTopic?: string;
+    guard?: InputGuard;
   } = {},
   assignment?: Record<string, number[]>,
 ): Promise<{ source: KafkaSpanSource; consumer: FakeConsumer; eachBatch: (p: EachBatchPayload) => Promise<void> }> {
@@ -474,5 +487,77 @@ describe('KafkaSpanSource with feedback and evals topics', () => {
         (error: unknown) => error instanceof VigilError && error.code === 'VIGIL_CONFIG_INVALID',
       );
     }
+  });
+
+  it('applies the input guard: rejected records become dead letters of their class, adjusted ones pass clamped', async () => {
+    const recorded: Recorded = { steps: [], commits: [], running: true };
+    let received: KafkaSpanBatch | undefined;
+    const guard = new InputGuard({}, () => BASE_TIME);
+    const { eachBatch } = await startedSource(
+      (batch) => {
+        received = batch;
+        return Promise.resolve();
+      },
+      { guard },
+    );
+    const [ok, slow, old, future] = spanSeries(4).map((span) => ({ ...span, startTime: BASE_TIME }));
+    await eachBatch(
+      payloadFor(
+        [
+          message(0, codec.encode(ok)),
+          message(1, codec.encode({ ...slow, durationMs: 1e12 })),
+          message(2, codec.encode({ ...old, startTime: Date.UTC(1999, 0, 1) })),
+          message(3, codec.encode({ ...future, startTime: Date.UTC(2090, 0, 1) })),
+        ],
+        recorded,
+      ),
+    );
+    assert.ok(received !== undefined);
+    assert.deepEqual(received.spans.map((sp) => sp.durationMs), [ok.durationMs, 3_600_000]);
+    assert.deepEqual(received.deadLetters.map((d) => [d.offset, d.reasonClass, d.field]), [['2', 'event_time', 'startTime'], ['3', 'event_time', 'startTime']]);
+    assert.equal(guard.adjustments.clamped, 1);
+  });
+
+  it('dead-letters a value whose vigil-schema header names another record, and a tombstone as empty', async () => {
+    const recorded: Recorded = { steps: [], commits: [], running: true };
+    let received: KafkaSpanBatch | undefined;
+    const { eachBatch } = await startedSource((batch) => {
+      received = batch;
+      return Promise.resolve();
+    });
+    const span = codec.encode(spanSeries(1)[0]);
+    const tagged = (offset: number, schema: string): KafkaMessage => ({ ...message(offset, span), headers: { 'vigil-schema': Buffer.from(schema) } }) as KafkaMessage;
+    await eachBatch(payloadFor([tagged(0, 'vigil.v1.LlmSpan'), tagged(1, 'vigil.v1.AlertEvent'), message(2, null)], recorded));
+    assert.ok(received !== undefined);
+    assert.equal(received.spans.length, 1);
+    const [wrong, tombstone] = received.deadLetters;
+    assert.equal(wrong.reasonClass, 'wrong_schema');
+    assert.equal(wrong.reason, 'value: the vigil-schema header declares another record (vigil.v1.AlertEvent); topic spans carries vigil.v1.LlmSpan');
+    assert.deepEqual(wrong.payload, span);
+    assert.equal(tombstone.reasonClass, 'empty');
+  });
+
+  it('gives the handler a heartbeat and tells it when the consumer stops running', async () => {
+    const recorded: Recorded = { steps: [], commits: [], running: true };
+    const running: boolean[] = [];
+    const { eachBatch } = await startedSource(async (_batch, control) => {
+      await control.heartbeat();
+      running.push(control.isRunning());
+      recorded.running = false;
+      running.push(control.isRunning());
+    });
+    await eachBatch(payloadFor([message(0, codec.encode(spanSeries(1)[0]))], recorded));
+    assert.deepEqual(running, [true, false]);
+    assert.equal(recorded.steps[0], 'heartbeat');
+  });
+
+  it('pauses and resumes fetching from every subscribed topic', async () => {
+    const { source, consumer } = await startedSource(() => Promise.resolve(), { feedbackTopic: FEEDBACK_TOPIC });
+    source.pause();
+    assert.equal(source.paused, true);
+    assert.deepEqual([...consumer.pausedTopics].sort(), [FEEDBACK_TOPIC, TOPIC].sort());
+    source.resume();
+    assert.equal(source.paused, false);
+    assert.equal(consumer.pausedTopics.size, 0);
   });
 });
