@@ -9,8 +9,8 @@
 //   node scripts/run-tests.mjs --unit          unit tests only (no broker)
 //   node scripts/run-tests.mjs --integration   integration tests only
 //   node scripts/run-tests.mjs FILE...         just these files
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +41,12 @@ let broker;
 let registry;
 async function main() {
   const env = { ...process.env };
+  // The dashboard's browser test needs Debian's Chromium; install it once, as the README promises
+  // `npm test` works on a fresh clone (root and Debian's packages are there on these machines).
+  if (files.some((f) => f.endsWith('dashboard.test.ts')) && !env.VIGIL_CHROMIUM && !existsSync('/usr/bin/chromium')) {
+    console.log('# installing chromium for the dashboard test (scripts/install-chromium.sh)');
+    spawnSync('bash', [join(root, 'scripts', 'install-chromium.sh')], { stdio: 'inherit' });
+  }
   const startingBroker = (async () => {
     if (!needsBroker || env.KAFKA_BROKERS) return;
     const { startBroker } = await import('./kafka-broker.mjs');
