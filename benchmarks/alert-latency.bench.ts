@@ -13,7 +13,8 @@
  *   service `latency-marker`, a fresh model `marker-N` (so each yields its own FIRING), 1 800 000 ms
  *   — is produced at a known wall time T (its event time), round-robin over the partitions. A
  *   consumer in this process reads the alerts topic; the marker's latency is the wall time its
- *   FIRING is read minus T. 120 markers (`--quick`: 12), at least 100 (10) must alert.
+ *   FIRING is read minus T. 120 markers (`--quick`: 12); fewer than 100 (10) alerting within 60 s
+ *   is reported as vigil falling behind.
  * - Breakdown per alert: **boundary wait** — the rule is evaluated when event time passes the end of
  *   the marker's 1 s sub-window plus the allowed lateness, i.e. at wall time `windowEnd + lateness`
  *   since event time = wall clock; a property of `slide` and `allowedLateness`, uniform in
@@ -42,6 +43,8 @@ import {
   benchTempDir,
   createBenchTopic,
   deleteBenchTopics,
+  machineBusyShare,
+  machineCpuTicks,
   processCpuSeconds,
   quantileOf,
   si,
@@ -92,6 +95,8 @@ export interface AlertLatencyRun {
   readonly slideMs: number;
   readonly allowedLatenessMs: number;
   readonly markers: number;
+  /** Alerts the figures need (100; --quick 10); fewer means vigil fell behind the stream. */
+  readonly minAlerts: number;
   readonly alerts: number;
   /** Produce → read, the figure the target is about. */
   readonly total: LatencyStats;
@@ -109,6 +114,12 @@ export interface AlertLatencyRun {
   readonly maxLag: number;
   /** vigil run's CPU time (all threads) per span produced during the marker phase, µs. */
   readonly cpuMicrosPerSpan: number;
+  /** vigil run's CPU time during the marker phase ÷ its duration: cores it used (1 = one full core). */
+  readonly vigilCores: number;
+  /** Share of the machine's CPU (all cores) busy during the marker phase, 0–1. */
+  readonly machineBusy: number;
+  /** Every alerted marker: ms after the marker phase began, its total and after-close latency. */
+  readonly samples: readonly { readonly at: number; readonly total: number; readonly afterClose: number }[];
   readonly profile?: ProfileSummary;
   readonly seconds: number;
   /** 1-min load average at the end of the run. */
@@ -347,6 +358,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
     const acks: Promise<void>[] = [];
     const profileFrom = Date.now();
     const cpuFrom = processCpuSeconds(vigil.child.pid);
+    const machineFrom = machineCpuTicks();
     for (let n = 0; n < markers; n++) {
       await sleep(600 + Math.random() * 300);
       const at = Date.now();
@@ -360,12 +372,14 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
       );
     }
     await Promise.all(acks);
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     while (firing.size < markers && Date.now() < deadline) await sleep(100);
     const phaseSeconds = (Date.now() - phaseStart) / 1000;
     const producedRate = (steady.count - sentAtStart) / phaseSeconds;
     const profileTo = Date.now();
     const cpuTo = processCpuSeconds(vigil.child.pid);
+    const machineBusy = machineBusyShare(machineFrom, machineCpuTicks());
+    const vigilCores = cpuFrom !== undefined && cpuTo !== undefined ? (cpuTo - cpuFrom) / ((profileTo - profileFrom) / 1000) : NaN;
     const cpuMicrosPerSpan = cpuFrom !== undefined && cpuTo !== undefined ? ((cpuTo - cpuFrom) * 1e6) / (steady.count - sentAtStart) : NaN;
     sampling = false;
     await sampler;
@@ -377,6 +391,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
     const delivery: number[] = [];
     const afterClose: number[] = [];
     const produceAck: number[] = [];
+    const samples: { at: number; total: number; afterClose: number }[] = [];
     for (const p of produced) {
       produceAck.push(p.ackMs);
       const f = firing.get(p.key);
@@ -387,10 +402,10 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
       processing.push(f.createdAt - Math.max(close, p.at));
       delivery.push(f.readAt - f.createdAt);
       afterClose.push(f.readAt - Math.max(close, p.at));
+      samples.push({ at: p.at - phaseStart, total: f.readAt - p.at, afterClose: f.readAt - Math.max(close, p.at) });
     }
-    if (total.length < minAlerts) {
-      throw new Error(`alert latency: only ${total.length} of ${markers} markers alerted within 30 s (need ${minAlerts}); vigil stderr:\n${vigil.tail()}`);
-    }
+    if (total.length === 0) throw new Error(`alert latency: no marker alerted within 60 s; vigil stderr:\n${vigil.tail()}`);
+    if (total.length < minAlerts) process.stderr.write(`  only ${total.length} of ${markers} markers alerted within 60 s (wanted ${minAlerts}): vigil fell behind\n`);
     const window: ProfileWindow = { fromMs: profileFrom - vigil.spawnedAt, toMs: profileTo - vigil.spawnedAt };
     await vigil.stop();
     return {
@@ -400,6 +415,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
       slideMs,
       allowedLatenessMs: latenessMs,
       markers,
+      minAlerts,
       alerts: total.length,
       total: stats(total),
       boundaryWait: stats(boundaryWait),
@@ -409,6 +425,9 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
       produceAck: stats(produceAck),
       maxLag,
       cpuMicrosPerSpan,
+      vigilCores,
+      machineBusy,
+      samples,
       profile: profileDir ? summarizeProfileDir(profileDir, 20, window) : undefined,
       seconds: (Date.now() - started) / 1000,
       loadAvg1m: os.loadavg()[0],
@@ -441,10 +460,13 @@ export function formatAlertLatencyBench(r: AlertLatencyResult): string {
     `| steady stream produced (asked ${si(r.runs[0]?.rate ?? NaN)}/s) | ${r.runs.map((x) => `${si(x.producedRate)}/s`).join(' | ')} |`,
     `| largest lag of vigil's committed offsets | ${r.runs.map((x) => `${si(x.maxLag)} (${(x.maxLag / x.rate).toFixed(1)} s)`).join(' | ')} |`,
     `| vigil run CPU per span (all threads), µs | ${r.runs.map((x) => x.cpuMicrosPerSpan.toFixed(1)).join(' | ')} |`,
+    `| vigil run CPU used during the markers, % of one core | ${r.runs.map((x) => `${(100 * x.vigilCores).toFixed(0)} %`).join(' | ')} |`,
+    `| machine CPU busy during the markers (all ${r.environment.cpus} cores, every process) | ${r.runs.map((x) => `${(100 * x.machineBusy).toFixed(0)} %`).join(' | ')} |`,
     `| 1-min load average at the end | ${r.runs.map((x) => x.loadAvg1m.toFixed(1)).join(' | ')} |`,
     '',
     ...r.runs.map(
       (x) =>
+        (x.alerts < x.minAlerts ? `**Only ${x.alerts} of ${x.markers} markers alerted within 60 s with slide ${x.slideMs} ms: vigil fell behind the stream; the figures are of those that did.** ` : '') +
         `Target p99 ≤ ${r.target} ms with slide ${x.slideMs} ms: **${x.total.p99 <= r.target ? 'met' : 'not met'}** ` +
         `(p99 ${ms(x.total.p99)} ms, of which up to ${ms(x.boundaryWait.max)} ms waiting for the window to close; after it closed p99 ${ms(x.afterClose.p99)} ms).`,
     ),

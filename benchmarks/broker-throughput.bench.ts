@@ -33,6 +33,8 @@ import {
   SpanTemplates,
   benchTempDir,
   createBenchTopic,
+  machineBusyShare,
+  machineCpuTicks,
   deleteBenchTopics,
   prefillTopic,
   si,
@@ -83,6 +85,8 @@ export interface BrokerThroughputResult {
   readonly ratio: number;
   /** mean(raw) / vigil CPU µs per span: the share of the CPU cost per span that is reading Kafka. */
   readonly cpuRatio: number;
+  /** Share of the machine's CPU (all cores, every process) busy from vigil run's start to its catch-up, 0–1. */
+  readonly machineBusy: number;
   readonly target: number;
   readonly fetch: typeof KAFKA_FETCH_DEFAULTS;
   readonly profile?: ProfileSummary;
@@ -147,15 +151,18 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
     process.stderr.write('  vigil run…\n');
     const configPath = join(tmp.dir, 'vigil.yaml');
     writeFileSync(configPath, vigilConfig({ brokers: broker.brokers, groupId: `bench-vigil-${suffix}`, tracesTopic: topic, alertsTopic }));
+    const machineFrom = machineCpuTicks();
     const vigil = spawnVigilRun(configPath, { cpuProfDir: opts.profileDir, cwd: opts.vigilRoot });
     let vigilRun: BrokerThroughputResult['vigil'];
     let profileWindow: ProfileWindow | undefined;
+    let machineBusy = NaN;
     try {
       const first = await vigil.waitForLog('first batch', (l) => l.msg === 'first batch', 120_000);
       const done = await vigil.waitForLog('caught up', (l) => l.msg.startsWith('caught up'), 30 * 60_000);
       const events = Number(done.events);
       if (events !== spans) throw new Error(`vigil run caught up after ${events} events, expected ${spans}`);
       const seconds = Math.max(0.001, (done.time - first.time) / 1000);
+      machineBusy = machineBusyShare(machineFrom, machineCpuTicks());
       const alerts = vigil.lines.filter((l) => l.msg === 'alert').length;
       const exitCode = await vigil.stop();
       const cpuSeconds = first.cpuSeconds !== undefined && done.cpuSeconds !== undefined ? done.cpuSeconds - first.cpuSeconds : NaN;
@@ -179,6 +186,7 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
       vigil: vigilRun,
       rawAfter,
       ratio: vigilRun.spansPerSecond / rawMean,
+      machineBusy,
       cpuRatio: (rawBefore.cpuMicrosPerSpan + rawAfter.cpuMicrosPerSpan) / 2 / vigilRun.cpuMicrosPerSpan,
       target: TARGET,
       fetch: KAFKA_FETCH_DEFAULTS,
@@ -212,6 +220,7 @@ export function formatBrokerThroughputBench(r: BrokerThroughputResult): string {
       `(${r.distinctTemplates / 1000} k distinct demo spans re-used with new times and ids, mean value ${r.meanValueBytes.toFixed(0)} B, ` +
       `pre-filled at ${si(r.prefill.spansPerSecond)} spans/s, ${r.prefill.megabytes.toFixed(0)} MB), Kafka ${r.brokerVersion} on loopback, same machine. ` +
       `Fetch settings of both: ${Object.entries(r.fetch.consumer).map(([k, v]) => `${k} ${v}`).join(', ')}, partitionsConsumedConcurrently ${r.fetch.partitionsConsumedConcurrently}. ` +
+      `Machine CPU busy (all ${r.environment.cpus} cores, every process) while vigil run started and caught up: ${(100 * r.machineBusy).toFixed(0)} %. ` +
       `vigil run: first-batch to caught-up log lines (every batch processed, alerts acknowledged, offsets committed), ${r.vigil.alerts} alerts, exit code ${r.vigil.exitCode}. ` +
       `Took ${r.tookSeconds.toFixed(0)} s. Node ${r.environment.node}, ${r.environment.cpus} CPUs, 1-min load average ${r.environment.loadAvg1m.toFixed(2)}${r.quick ? ', --quick' : ''}.`,
   ];

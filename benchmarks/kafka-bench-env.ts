@@ -277,9 +277,11 @@ export async function prefillTopic(
   const producer: Producer = benchKafka(brokers, 'vigil-bench-prefill').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const started = Date.now();
-  // kafkajs writes one record batch per partition and send; the broker refuses batches over 1 MB.
-  const BATCH = partitions * Math.max(100, Math.floor(400_000 / templates.meanBytes));
-  const IN_FLIGHT = 4;
+  // kafkajs writes one record batch per partition and send. ~64 KB batches: what busy Java or
+  // librdkafka producers write with some linger, well below the consumer's 1 MiB per partition (a
+  // fetch cuts a partition's data mid-batch and drops the cut batch, so big batches waste reads).
+  const BATCH = partitions * Math.max(20, Math.floor(64_000 / templates.meanBytes));
+  const IN_FLIGHT = 8;
   let bytes = 0;
   try {
     const inFlight = new Set<Promise<unknown>>();
@@ -429,6 +431,27 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Busy and total CPU ticks of the whole machine (all cores) from `/proc/stat`, to tell how loaded
+ * the machine was over an interval; undefined where there is no /proc.
+ */
+export function machineCpuTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const [, user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy, total: busy + idle + iowait };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the machine's CPU (all cores) that was busy between two {@link machineCpuTicks} readings. */
+export function machineBusyShare(from: { busy: number; total: number } | undefined, to: { busy: number; total: number } | undefined): number {
+  if (from === undefined || to === undefined || to.total <= from.total) return NaN;
+  return (to.busy - from.busy) / (to.total - from.total);
 }
 
 /** A fresh temporary directory for configs, rules and profiles; removed by `cleanup`. */

@@ -248,7 +248,7 @@ export function formatMemoryBench(r: MemoryBenchResult): string {
     `- target ${r.target.met ? 'met' : '**not met**'}: RSS ≤ ${TARGET_MIB} MiB — ${r.target.rssMiB.toFixed(0)} MiB`,
     '',
     `Child process with a fresh heap, RSS after a forced GC; it runs the TypeScript sources through tsx, whose loader adds ≈ 30 MiB to every RSS figure compared with the compiled build. ${r.spansPerKeyAndSubWindow} spans per key and sub-window (${(r.keys * r.subWindows * r.spansPerKeyAndSubWindow).toLocaleString('en-US')} spans), ` +
-      `sub-windows closed (digests compacted); built in ${r.buildSeconds.toFixed(1)} s. Node ${r.environment.node}, ${r.environment.cpus} × ${r.environment.cpuModel}${r.quick ? ', --quick' : ''}.`,
+      `sub-windows closed (digests packed); built in ${r.buildSeconds.toFixed(1)} s. Node ${r.environment.node}, ${r.environment.cpus} × ${r.environment.cpuModel}${r.quick ? ', --quick' : ''}.`,
   ];
   return lines.join('\n');
 }

@@ -43,10 +43,8 @@ await section('Prompt-injection scanner', 'injection scanner', async () => forma
 // both benches, stopped afterwards. `--no-kafka` skips them.
 if (!process.argv.includes('--no-kafka')) {
   await withBenchBroker(async (broker) => {
-    process.stderr.write(`bench: vigil run vs raw kafkajs consumer through Kafka${quick ? ' (quick)' : ''}\n`);
-    sections.push('## Through Kafka: `vigil run` vs a raw kafkajs consumer\n\n' + formatBrokerThroughputBench(await runBrokerThroughputBench({ quick, broker })));
-    process.stderr.write(`bench: alert latency through Kafka${quick ? ' (quick)' : ''}\n`);
-    sections.push('## Through Kafka: alert latency\n\n' + formatAlertLatencyBench(await runAlertLatencyBench({ quick, broker })));
+    await section('Through Kafka: `vigil run` vs a raw kafkajs consumer', 'broker throughput', async () => formatBrokerThroughputBench(await runBrokerThroughputBench({ quick, broker })));
+    await section('Through Kafka: alert latency', 'alert latency', async () => formatAlertLatencyBench(await runAlertLatencyBench({ quick, broker })));
   });
 }
 

@@ -314,8 +314,8 @@ export class FamilyWindowStore<E> {
   private readonly slidingCounterViews = new WeakMap<SignalView, SlidingCounterView>();
   // Aggregates whose sub-window the ring has just closed, for packClosed.
   private readonly closing: FamilyAggregate[] = [];
-  // Changes whenever what a query could read changes (events added, sub-windows closed or evicted).
-  private version = 0;
+  // Counts what changes what a query could read (events added, sub-windows closed or evicted).
+  private changes = 0;
   private readonly answers = new Map<string, { version: number; result: FamilyQueryResult }>();
 
   constructor(options: FamilyWindowStoreOptions<E>) {
@@ -394,7 +394,7 @@ export class FamilyWindowStore<E> {
       return false;
     }
     if (t < this.closedEnd) this.lateWrites++;
-    this.version++;
+    this.changes++;
     const fineKey = this.fineKeyOf(event);
     this.adding = fineKey;
     const agg = this.ring.get(t, fineKey.key);
@@ -419,6 +419,11 @@ export class FamilyWindowStore<E> {
       digest.add(value);
     }
     return true;
+  }
+
+  /** A number that changes whenever what a query could read changes (events added, sub-windows closed or evicted). */
+  get version(): number {
+    return this.changes;
   }
 
   /** The family's signals, counter signals first, in the family's order (one frozen array). */
@@ -500,13 +505,13 @@ export class FamilyWindowStore<E> {
     // until the store changes.
     const key = queryKey(options);
     const cached = this.answers.get(key);
-    if (cached !== undefined && cached.version === this.version) return copyResult(cached.result);
+    if (cached !== undefined && cached.version === this.changes) return copyResult(cached.result);
     const { signal, windowMs, end, groupBy, filter, stats, baseline } = options;
     const prepared = this.prepare(signal, stats, groupBy, filter, baseline, '');
     this.checkWindow(windowMs, end, prepared.baseline);
     const result = { windowStart: end - windowMs, windowEnd: end, groups: this.evaluate(prepared, windowMs, end, false) };
     if (cached === undefined && this.answers.size >= MAX_CACHED_ANSWERS) this.answers.delete(this.answers.keys().next().value as string);
-    this.answers.set(key, { version: this.version, result });
+    this.answers.set(key, { version: this.changes, result });
     return copyResult(result);
   }
 
@@ -517,7 +522,7 @@ export class FamilyWindowStore<E> {
   closeThrough(boundary: number): void {
     this.ring.closeThrough(boundary);
     this.packClosed();
-    this.version++;
+    this.changes++;
     const end = Math.floor(boundary / this.subWindowMs) * this.subWindowMs;
     if (end > this.closedEnd) this.closedEnd = end;
   }
@@ -525,7 +530,7 @@ export class FamilyWindowStore<E> {
   /** Drops the sub-windows ending at or before `t`. */
   evictBefore(t: number): void {
     this.ring.evictBefore(t);
-    this.version++;
+    this.changes++;
   }
 
   /** Memory figures; walks every aggregate, so meant for status pages, not the hot path. */

@@ -69,6 +69,11 @@ export interface Readiness {
 /** What the query API needs from the engine; the engine and the runners implement it. */
 export interface QueryBackend {
   percentiles(query: PercentileQuery): PercentileAnswer;
+  /**
+   * A number that changes whenever an answer of {@link percentiles} could change (new events,
+   * event time moving on). Optional: when given, the API keeps serialized answers until it changes.
+   */
+  answersVersion?(): number;
   alerts(state: 'firing' | 'all', limit: number): AlertEvent[];
   status(): EngineStatus;
   readiness(): Readiness;

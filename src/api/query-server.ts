@@ -165,6 +165,10 @@ export function createQueryServer(options: QueryServerOptions): FastifyInstance 
   return app;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** Most serialized `/v1/percentiles` answers kept (the oldest URL is dropped first). */
+const MAX_KEPT_PAYLOADS = 64;
+
 function registerQueryRoutes(app: FastifyInstance, backend: QueryBackend & SignalBackend): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -175,7 +179,13 @@ function registerQueryRoutes(app: FastifyInstance, backend: QueryBackend & Signa
 
   app.get('/v1/status', { schema: { querystring: NO_PARAMS }, schemaErrorFormatter: paramErrors('/v1/status', []) }, async () => backend.status());
 
-  app.get('/v1/percentiles', { schema: percentilesSchema }, async (request) => {
+  // Dashboards repeat the same few queries far more often than the engine changes: the serialized
+  // answer is kept, by URL, until the backend's answers version moves on.
+  const payloads = new Map<string, { version: number; payload: string }>();
+  app.get('/v1/percentiles', { schema: percentilesSchema }, async (request, reply) => {
+    const version = backend.answersVersion?.();
+    const kept = version === undefined ? undefined : payloads.get(request.url);
+    if (kept !== undefined && kept.version === version) return reply.type(JSON_TYPE).send(kept.payload);
     const qs = request.query as Record<string, string | undefined>;
     const metric = (qs.metric ?? 'latency') as 'latency' | 'ttft';
     const windowMs = parseWindow(qs.window, backend);
@@ -184,7 +194,13 @@ function registerQueryRoutes(app: FastifyInstance, backend: QueryBackend & Signa
     const filter: GroupLabels = {};
     for (const d of DIMENSIONS) if (qs[d] !== undefined) filter[d] = qs[d];
     const answer = backend.percentiles({ metric, windowMs, groupBy, filter, quantiles });
-    return { ...answer, window: { ...answer.window, label: formatDuration(answer.window.ms) } };
+    const body = { ...answer, window: { ...answer.window, label: formatDuration(answer.window.ms) } };
+    if (version === undefined) return body;
+    const payload = reply.serialize(body);
+    if (typeof payload !== 'string') return body;
+    if (!payloads.has(request.url) && payloads.size >= MAX_KEPT_PAYLOADS) payloads.delete(payloads.keys().next().value as string);
+    payloads.set(request.url, { version, payload });
+    return reply.type(JSON_TYPE).send(payload);
   });
 
   registerSignalRoutes(app, backend, backend.defaultWindowMs);

@@ -85,6 +85,9 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
   private eventsIn = 0;
   private deadLetterCount = 0;
   private alertsEmitted = 0;
+  private answers = 0;
+  private seenStoreVersion = -1;
+  private seenEventTime = NaN;
   private readinessProbe: () => Readiness = () => ({ ready: true, reason: 'embedded' });
   private statusExtension: () => RunnerStatus = () => ({});
 
@@ -207,6 +210,18 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
   close(): void {
     this.subscription.unsubscribe();
     this.deadLettersOut.complete();
+  }
+
+  answersVersion(): number {
+    // Answers read the span store up to the newest event time: either changing changes them.
+    const store = this.pipeline.spans.version;
+    const time = this.pipeline.watermark.maxEventTime;
+    if (store !== this.seenStoreVersion || time !== this.seenEventTime) {
+      this.seenStoreVersion = store;
+      this.seenEventTime = time;
+      this.answers++;
+    }
+    return this.answers;
   }
 
   percentiles(query: PercentileQuery): PercentileAnswer {

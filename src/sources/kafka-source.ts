@@ -191,9 +191,10 @@ const DEFAULT_MAX_BATCH_SIZE = 1000;
  *   and the broker fills the response in that order, so when the partitions' shares add up to more
  *   than `maxBytes`, the last ones get nothing until the first have caught up. Event time waits for
  *   the slowest partition: reading a 12-partition backlog with 10 MiB, the slowest lagged the
- *   fastest by 100–190 s of event time instead of ~40 s, twice the requests stayed open (up to the
- *   assembler's 100 000 cap, evicted incomplete) and it ran ~15 % slower. 32 MiB keeps up to 32
- *   partitions per member in step; the response is only that big when all of them are behind.
+ *   fastest by 140–220 s of event time instead of ~50 s, twice the requests stayed open — up to the
+ *   request assembler's cap of 100 000, which then evicts them incomplete (one run in three took
+ *   2.8× as long). 32 MiB keeps up to 32 partitions per member in step; a response is only that big
+ *   when all of them are behind.
  * - `maxBytesPerPartition` 1 MiB: at least the largest record batch a broker takes by default
  *   (`message.max.bytes`). A smaller one starves partitions whose batches are larger: past the first
  *   partition of a response, the broker returns nothing for a partition whose next batch exceeds it.

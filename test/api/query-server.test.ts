@@ -118,3 +118,32 @@ describe('query API', () => {
     assert.equal(body.maxEventTime, BASE_TIME + 210_000);
   });
 });
+
+describe('query API /v1/percentiles answers kept between engine changes', () => {
+  it('answers a repeated query with the same bytes until new events change the answer', async () => {
+    const engine = testEngine(RULES, { slideMs: 10_000, windowMs: 300_000, retentionMs: 3_600_000, allowedLatenessMs: 0 });
+    const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => makeSpan({ startTime: BASE_TIME + from + i * 100, durationMs: 100 + i, model: 'gpt-4o' }));
+    engine.process({ source: 'test', spans: batch(0, 50), deadLetters: [] });
+    const served = createQueryServer({ backend: engine });
+    try {
+      const url = '/v1/percentiles?groupBy=model&q=0.5,0.99';
+      const first = await served.inject({ url });
+      const second = await served.inject({ url });
+      assert.equal(first.statusCode, 200);
+      assert.equal(second.body, first.body);
+      assert.equal(second.headers['content-type'], first.headers['content-type']);
+      assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
+      const count = (body: string): number => (JSON.parse(body) as { groups: { count: number }[] }).groups[0].count;
+      assert.equal(count(first.body), 50);
+      engine.process({ source: 'test', spans: batch(5_000, 10), deadLetters: [] });
+      const third = await served.inject({ url });
+      assert.equal(count(third.body), 60);
+      // Another spelling of the question is answered on its own, consistently.
+      const other = await served.inject({ url: '/v1/percentiles?q=0.5,0.99&groupBy=model' });
+      assert.equal(other.body, third.body);
+    } finally {
+      await served.close();
+      engine.close();
+    }
+  });
+});
