@@ -7,7 +7,8 @@ import { describeStats, parseCounterStat, parseDistributionStat } from './signal
 import type { CounterStat, DistributionStat } from './signal-stats.js';
 import { SlidingCentroids, type DigestSegment } from './sliding-centroids.js';
 import { OVERFLOW_KEY, SubWindowRing } from './sub-window-ring.js';
-import { PackedDigest, TDigest, type DigestSource } from './t-digest.js';
+import type { PartialEntry, SubWindowPartial } from './sub-window-partial.js';
+import { DEFAULT_COMPRESSION, PackedDigest, TDigest, type DigestSource } from './t-digest.js';
 
 /** Options of a {@link FamilyWindowStore}. */
 export interface FamilyWindowStoreOptions<E> {
@@ -92,6 +93,12 @@ export interface FamilyStoreStats {
   overflowCount: number;
   /** Distribution values skipped because they were not finite, plus events with a non-finite time. */
   invalidValues: number;
+  /**
+   * Partials {@link FamilyWindowStore.mergeSubWindow} refused because their sub-window was already
+   * evicted or older than the retention. Present once the store has been given a partial (absent on
+   * a store that never merges), so a task-local store's figures keep their shape.
+   */
+  droppedPartials?: number;
 }
 
 // Rough heap cost of an aggregate besides its digests: map entry, object, key string, arrays' headers.
@@ -317,6 +324,15 @@ export class FamilyWindowStore<E> {
   // Counts what changes what a query could read (events added, sub-windows closed or evicted).
   private changes = 0;
   private readonly answers = new Map<string, { version: number; result: FamilyQueryResult }>();
+  // Sub-windows ending at or before this have been evicted (the largest evictBefore argument).
+  private evictedEnd = -Infinity;
+  // Aggregates of closed sub-windows a merged partial changed: their thawed or new digests and
+  // their own counter arrays are packed again at the next closeThrough (see packClosed).
+  private readonly repack = new Set<FamilyAggregate>();
+  // Partials refused as too old; -1 until the first mergeSubWindow (stats() then omits the figure).
+  private droppedPartials = -1;
+  // Events of merged entries sent to the overflow aggregate, beyond the one the ring counts per entry.
+  private mergedOverflow = 0;
 
   constructor(options: FamilyWindowStoreOptions<E>) {
     const { family, subWindowMs, retentionMs, compression, maxKeysPerSubWindow } = options;
@@ -370,7 +386,10 @@ export class FamilyWindowStore<E> {
       maxKeysPerSubWindow,
       create: (key) => this.createAggregate(key),
       onClose: (agg) => this.closing.push(agg),
-      onEvict: (agg) => this.release(agg.fineKey),
+      onEvict: (agg) => {
+        this.release(agg.fineKey);
+        if (this.repack.size > 0) this.repack.delete(agg);
+      },
     });
     this.subWindowMs = subWindowMs;
     this.retentionMs = retentionMs;
@@ -530,7 +549,119 @@ export class FamilyWindowStore<E> {
   /** Drops the sub-windows ending at or before `t`. */
   evictBefore(t: number): void {
     this.ring.evictBefore(t);
+    if (t > this.evictedEnd) this.evictedEnd = t;
     this.changes++;
+  }
+
+  /**
+   * The aggregates of the sub-window starting at `start`, for two-stage aggregation: per fine key
+   * its dimension values, event count, counter sums (the family's layout) and one serialised digest
+   * per distribution (`TDigest.toBytes()`; null where the key had no value). Null when the store
+   * holds no such sub-window or it has no aggregate. Entries are sorted by the fine key's string,
+   * so two stores given the same events in the same order export identical partials (entries and
+   * digest bytes) whatever order their keys first appeared in.
+   *
+   * Meant for a closed sub-window; exporting an open one flushes its digests' pending values (as a
+   * query would) and gives what it holds so far. The store is otherwise left unchanged. Cost: one
+   * `toBytes` per digest (a packed digest is thawed first) and a sort of the keys.
+   */
+  exportSubWindow(start: number): SubWindowPartial | null {
+    const sw = this.ring.entriesOf(start);
+    if (sw === undefined || sw.values.length === 0) return null;
+    const { keys, values } = sw;
+    const order = keys.map((_key, i) => i);
+    order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+    const width = this.counterCount;
+    const entries: PartialEntry[] = [];
+    for (const i of order) {
+      const agg = values[i];
+      const digests: (Uint8Array | null)[] = [];
+      for (const d of agg.digests) {
+        if (d === null || d.count === 0) digests.push(null);
+        else digests.push((d instanceof PackedDigest ? d.thaw() : d).toBytes());
+      }
+      entries.push({
+        values: agg.fineKey.values,
+        count: agg.count,
+        counters: agg.counters.slice(agg.base, agg.base + width),
+        digests,
+      });
+    }
+    return { family: this.family.name, subWindowMs: this.subWindowMs, start: sw.start, entries };
+  }
+
+  /**
+   * Adds a partial — another store's {@link exportSubWindow} of the same family and sub-window
+   * length — into the sub-window at `partial.start`, as if this store had seen those events: per
+   * entry, the fine key is interned as {@link add} interns it (a key beyond `maxKeysPerSubWindow`
+   * goes to the overflow aggregate, and an entry whose values are all `(overflow)` to it directly),
+   * then its count and counters are added and each digest merged in. Works on an open or a closed
+   * sub-window: digests of a closed one merged into stay unpacked until the next
+   * {@link closeThrough} packs them again, so memory stays within a packed sub-window's plus the
+   * digests touched since the last boundary. Invalidates cached answers and sliding views.
+   *
+   * Not idempotent: the caller must merge each partial once (e.g. one per task and sub-window).
+   * Splitting events across stores and merging all their partials into one store answers every
+   * query and snapshot as one store of all the events would — counts, min and max exactly,
+   * counter and value sums up to the order of floating-point additions, quantiles within the
+   * digests' merge bound — except which keys overflow when a sub-window holds more than
+   * `maxKeysPerSubWindow` keys.
+   *
+   * Returns false — merging nothing and counting it in `stats().droppedPartials` — when the
+   * sub-window is already gone: it ends at or before the largest {@link evictBefore} time, or at or
+   * before the last closed boundary minus the retention (it would be evicted at once). True when
+   * merged (a partial without entries merges nothing).
+   *
+   * @throws VigilError `VIGIL_RECORD_INVALID` with `details.field` naming what does not fit the
+   *   store, before anything is merged: `family`, `subWindowMs`, `start` (not a sub-window
+   *   boundary), `entries`, or of an entry `values` (not one string per dimension), `count`,
+   *   `counters` (not the family's counter width, or not finite), `digests` (not one per
+   *   distribution, or bytes `TDigest.fromBytes` rejects).
+   */
+  mergeSubWindow(partial: SubWindowPartial): boolean {
+    this.checkPartial(partial);
+    if (this.droppedPartials < 0) this.droppedPartials = 0;
+    const start = partial.start;
+    const end = start + this.subWindowMs;
+    if (end <= this.evictedEnd || end <= this.closedEnd - this.retentionMs) {
+      this.droppedPartials++;
+      return false;
+    }
+    const entries = partial.entries;
+    if (entries.length === 0) return true;
+    const incoming = this.decodeDigests(entries);
+    if (start < this.closedEnd) this.lateWrites++;
+    this.changes++;
+    const width = this.counterCount;
+    const n = this.distributions.length;
+    const compression = this.compression ?? DEFAULT_COMPRESSION;
+    const ring = this.ring;
+    let closed: boolean | undefined;
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e];
+      const fineKey = this.fineKeyOfValues(entry.values);
+      this.adding = fineKey;
+      const overflowed = ring.overflowCount;
+      const agg = ring.get(start, fineKey.key);
+      if (fineKey.refs === 0) this.release(fineKey);
+      if (ring.overflowCount !== overflowed) this.mergedOverflow += entry.count - 1;
+      closed ??= ring.entriesOf(start)?.closed ?? false;
+      agg.count += entry.count;
+      const counters = agg.counters;
+      const base = agg.base;
+      const add = entry.counters;
+      for (let i = 0; i < width; i++) counters[base + i] += add[i];
+      const digests = incoming[e];
+      for (let i = 0; i < n; i++) {
+        const d = digests[i];
+        if (d === null) continue;
+        const mine = agg.digests[i];
+        if (mine === null) agg.digests[i] = d.compression === compression ? d : this.newDigest().mergeFrom(d);
+        else agg.digests[i] = (mine instanceof PackedDigest ? mine.thaw() : mine).mergeFrom(d);
+      }
+      if (closed) this.repack.add(agg);
+    }
+    return true;
   }
 
   /** Memory figures; walks every aggregate, so meant for status pages, not the hot path. */
@@ -552,25 +683,124 @@ export class FamilyWindowStore<E> {
       labelCombinations: this.interned,
       digests,
       approxBytes: bytes,
-      overflowCount: this.ring.overflowCount,
+      overflowCount: this.ring.overflowCount + this.mergedOverflow,
       invalidValues: this.invalid,
+      ...(this.droppedPartials < 0 ? {} : { droppedPartials: this.droppedPartials }),
     };
+  }
+
+  /** Throws naming the first field of `partial` that does not fit this store (see {@link mergeSubWindow}). */
+  private checkPartial(partial: SubWindowPartial): void {
+    const fail = (field: string, message: string): never => {
+      throw new VigilError('VIGIL_RECORD_INVALID', `SubWindowPartial.${field}: ${message}`, { details: { field } });
+    };
+    const family = this.family.name;
+    if (partial.family !== family) fail('family', `a partial of family ${String(partial.family)} cannot merge into the ${family} store`);
+    const step = this.subWindowMs;
+    if (partial.subWindowMs !== step) fail('subWindowMs', `must be the store's sub-window (${step} ms), got ${String(partial.subWindowMs)}`);
+    if (!Number.isSafeInteger(partial.start) || partial.start % step !== 0) {
+      fail('start', `must be a sub-window boundary (a multiple of ${step} ms), got ${String(partial.start)}`);
+    }
+    if (!Array.isArray(partial.entries)) fail('entries', 'must be an array');
+    const dims = this.dimensionCount;
+    const width = this.counterCount;
+    const n = this.distributions.length;
+    partial.entries.forEach((entry, e) => {
+      const at = `entry ${e}: `;
+      const values = entry.values;
+      if (!Array.isArray(values) || values.length !== dims || !values.every((v) => typeof v === 'string')) {
+        fail('values', `${at}must be ${dims} strings, the values of ${this.family.dimensions.join(', ')}`);
+      }
+      if (!Number.isSafeInteger(entry.count) || entry.count < 0) fail('count', `${at}must be an integer ≥ 0, got ${String(entry.count)}`);
+      const counters = entry.counters;
+      if (counters?.length !== width) {
+        fail('counters', `${at}must hold the family's ${width} counters, got ${String(counters?.length)}`);
+      }
+      for (let i = 0; i < width; i++) {
+        if (typeof counters[i] !== 'number' || !Number.isFinite(counters[i])) fail('counters', `${at}counter ${i} must be a finite number`);
+      }
+      const digests = entry.digests;
+      if (!Array.isArray(digests) || digests.length !== n) {
+        fail('digests', `${at}must hold one digest or null per distribution (${n}), got ${String((digests as unknown[] | undefined)?.length)}`);
+      }
+      for (let i = 0; i < n; i++) {
+        const d: unknown = digests[i];
+        if (d !== null && !(d instanceof Uint8Array)) fail('digests', `${at}digest ${i} must be bytes or null`);
+      }
+    });
+  }
+
+  /** The digests of every entry, restored; null for an absent or empty one. */
+  private decodeDigests(entries: readonly PartialEntry[]): (TDigest | null)[][] {
+    return entries.map((entry, e) =>
+      entry.digests.map((bytes, i) => {
+        if (bytes === null) return null;
+        let d: TDigest;
+        try {
+          d = TDigest.fromBytes(bytes);
+        } catch (cause) {
+          const why = cause instanceof Error ? cause.message : String(cause);
+          throw new VigilError('VIGIL_RECORD_INVALID', `SubWindowPartial.digests: entry ${e}: digest ${i} is not a t-digest (${why})`, {
+            cause,
+            details: { field: 'digests' },
+          });
+        }
+        return d.count === 0 ? null : d;
+      }),
+    );
+  }
+
+  /**
+   * The interned fine key of a partial entry's values, as {@link fineKeyOf} interns an event's; the
+   * overflow key for values that are all `(overflow)`.
+   */
+  private fineKeyOfValues(values: readonly string[]): FineKey {
+    const dims = this.dimensionCount;
+    if (dims > 0 && values.every((v) => v === OVERFLOW_KEY)) return this.overflowKey;
+    let node = this.fineKeys;
+    for (let i = 0; i < dims; i++) {
+      let child = node.children.get(values[i]);
+      if (child === undefined) {
+        child = { children: new Map(), leaf: null };
+        node.children.set(values[i], child);
+      }
+      node = child;
+    }
+    let fineKey = node.leaf;
+    if (fineKey === null) {
+      const copy = values.slice(0, dims);
+      fineKey = { key: copy.join(KEY_SEPARATOR), values: Object.freeze(copy), refs: 0 };
+      node.leaf = fineKey;
+      this.interned++;
+    }
+    return fineKey;
   }
 
   // The digests of the aggregates just closed go into one pack: a closed sub-window's digests no
   // longer change, and each costs a few dozen bytes there instead of several hundred on its own.
+  // So do the digests of closed sub-windows that merged partials thawed or created since.
   private packClosed(): void {
     const closing = this.closing;
+    if (this.repack.size > 0) {
+      for (const agg of this.repack) closing.push(agg);
+      this.repack.clear();
+    }
     if (closing.length === 0) return;
-    // Their counters likewise go into one array (a late event still adds to its slice).
+    // Their counters likewise go into one array (a late event still adds to its slice); one
+    // already in a shared array of its sub-window stays there.
     const width = this.counterCount;
     if (width > 0) {
-      const shared = new Float64Array(width * closing.length);
+      let own = 0;
+      for (let k = 0; k < closing.length; k++) if (closing[k].counters.length === width) own++;
+      const shared = new Float64Array(width * own);
+      let at = 0;
       for (let k = 0; k < closing.length; k++) {
         const agg = closing[k];
-        shared.set(agg.counters.subarray(agg.base, agg.base + width), k * width);
+        if (agg.counters.length !== width) continue;
+        shared.set(agg.counters.subarray(agg.base, agg.base + width), at);
         agg.counters = shared;
-        agg.base = k * width;
+        agg.base = at;
+        at += width;
       }
     }
     const live: TDigest[] = [];

@@ -28,6 +28,18 @@ export interface SubWindowRingOptions<A> {
   maxKeysPerSubWindow?: number;
 }
 
+/** The aggregates of one sub-window, as {@link SubWindowRing.entriesOf} shows them (read-only). */
+export interface SubWindowEntries<A> {
+  /** Start of the sub-window, ms. */
+  readonly start: number;
+  /** Its keys, in insertion order. */
+  readonly keys: readonly string[];
+  /** Their aggregates, parallel to `keys`. */
+  readonly values: readonly A[];
+  /** {@link SubWindowRing.closeThrough} has closed it. */
+  readonly closed: boolean;
+}
+
 /** One sub-window of a {@link SubWindowRing}. */
 interface SubWindow<A> {
   readonly start: number;
@@ -159,6 +171,15 @@ export class SubWindowRing<A> {
       const { keys, values, start } = sw;
       for (let j = 0; j < values.length; j++) fn(keys[j], values[j], start);
     }
+  }
+
+  /**
+   * The keys and aggregates of the sub-window starting at `start`, in insertion order, and whether
+   * it is closed; undefined when the ring holds no such sub-window. A live view, not a copy: it
+   * changes as the sub-window receives keys.
+   */
+  entriesOf(start: number): SubWindowEntries<A> | undefined {
+    return this.byStart.get(start);
   }
 
   /**

@@ -46,6 +46,18 @@ export interface RunnerStatus {
   pauses?: number;
   /** Retries made to failing sinks since start. */
   sinkRetries?: number;
+  /** Partitioned state: the partition tasks this member owns. */
+  tasks?: readonly number[];
+  /** Partitioned state: events not keyed by their user id (else trace id) since start (see README, keying). */
+  keyViolations?: number;
+  /** Partitioned state: whether this member owns task 0 and so sends the group's alerts. */
+  leader?: boolean;
+  /**
+   * Partitioned state: partials-topic records this member published and sub-window partials it
+   * merged; `late`: partials that came after the group closed their sub-window (counted in queries,
+   * too late for rules); `duplicate`: republished ones ignored.
+   */
+  partials?: Readonly<{ published: number; merged: number; late: number; duplicate: number }>;
 }
 
 /** Engine counters the status route reports, plus what the runner adds ({@link RunnerStatus}). */

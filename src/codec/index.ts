@@ -13,4 +13,5 @@ export { InputGuard, DEFAULT_INPUT_LIMITS } from './input-guard.js';
 export type { InputLimits, InputAdjustments } from './input-guard.js';
 export { DeadLetterCodec, toDeadLetterRecord, classSymbol } from './dead-letter-codec.js';
 export type { DeadLetterRecord, DeadLetterContext, DeadLetterClassSymbol } from './dead-letter-codec.js';
+export { encodeSubWindowPartial, decodeSubWindowPartial, subWindowPartialType, SUB_WINDOW_PARTIAL_SCHEMA_FILE } from './sub-window-partial-codec.js';
 export * from './registry/index.js';

@@ -15,6 +15,8 @@ export const SCHEMA_FILES = {
   FeedbackEvent: 'feedback-event.avsc',
   EvalScoreEvent: 'eval-score-event.avsc',
   DeadLetter: 'dead-letter.avsc',
+  TaskCheckpoint: 'task-checkpoint.avsc',
+  AlertsMarker: 'alerts-marker.avsc',
 } as const;
 
 /** Name of one of the shipped record schemas. */

@@ -38,6 +38,20 @@ const configSchema = z.strictObject({
       maxPendingAlerts: z.number().int().min(1).default(10_000),
       /** Backoff of retries to a failing alert or dead-letter sink (doubling from initialBackoff up to maxBackoff). */
       sinkRetry: z.strictObject({ initialBackoff: duration.default(200), maxBackoff: duration.default(30_000) }).default({ initialBackoff: 200, maxBackoff: 30_000 }),
+      /**
+       * `partitioned` (default): window and detector state is owned per input partition and moves
+       * with it; every instance merges the partitions' closed sub-windows from the partials topic, so
+       * rules and queries see the whole group. `local`: one engine over whatever partitions this
+       * instance holds (a single instance only; state does not survive a rebalance).
+       */
+      state: z.enum(['partitioned', 'local']).default('partitioned'),
+      /** Internal compacted topic of the partition tasks' closed sub-windows and checkpoints; default `<groupId>-vigil-partials`. */
+      partialsTopic: z.string().min(1).optional(),
+      /**
+       * How far back of its last checkpoint a partition's new owner replays to rebuild the
+       * partition's detectors (cost-anomaly baseline 1 h + one bucket, request timeout, longest span).
+       */
+      recoveryHorizon: duration.default(70 * 60_000),
     })
     .superRefine((k, ctx) => {
       // Messages are decoded by their topic's schema, so every input topic carries one kind.
@@ -47,7 +61,7 @@ const configSchema = z.strictObject({
         ['evalsTopic', k.evalsTopic],
       ];
       // A dead-letter topic that is also read or written would loop or mix record types.
-      for (const [key, topic] of [...inputs, ['alertsTopic', k.alertsTopic]] as const) {
+      for (const [key, topic] of [...inputs, ['alertsTopic', k.alertsTopic], ['partialsTopic', k.partialsTopic]] as const) {
         if (k.deadLetterTopic !== undefined && topic === k.deadLetterTopic) {
           ctx.addIssue({ code: 'custom', path: ['deadLetterTopic'], message: `must differ from kafka.${key}` });
         }

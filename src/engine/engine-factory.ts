@@ -34,15 +34,23 @@ export function priceTableOf(settings: EngineSettings): PriceTable {
 }
 
 /** Builds an engine from the `windows` and `signals` parts of a config and a list of rules. */
-export function createEngine(settings: EngineSettings, rules: readonly RuleDefinition[], options: { idle?: boolean; scheduler?: SchedulerLike } = {}): VigilEngine {
+export function createEngine(
+  settings: EngineSettings,
+  rules: readonly RuleDefinition[],
+  options: { idle?: boolean; scheduler?: SchedulerLike; merged?: boolean } = {},
+): VigilEngine {
   const w = settings.windows;
   const s = settings.signals;
+  // A group-wide engine's channels are partition tasks: their checkpoints already waited for late
+  // events, and a task that falls silent is one whose owner died, which the group must wait for.
+  const merged = options.merged === true;
   return new VigilEngine({
+    merged,
     slideMs: w.slide,
     windowMs: w.window,
     retentionMs: w.retention,
-    allowedLatenessMs: w.allowedLateness,
-    idleAdvanceAfterMs: options.idle === false ? undefined : w.idleAdvanceAfter,
+    allowedLatenessMs: merged ? 0 : w.allowedLateness,
+    idleAdvanceAfterMs: options.idle === false || merged ? undefined : w.idleAdvanceAfter,
     slowSubWindowMs: w.slowSubWindow,
     slowRetentionMs: w.slowRetention,
     scheduler: options.scheduler,

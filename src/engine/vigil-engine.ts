@@ -9,7 +9,7 @@ import type { SignalAnswer, SignalBackend, SignalDescription, SignalQuery } from
 import { VigilError } from '../errors.js';
 import type { AlertEvent, EvalScoreEvent, FeedbackEvent } from '../model/index.js';
 import { RuleSet, evaluateRules, ruleViews as ruleViewsOf, type RuleDefinition } from '../rules/index.js';
-import { SignalPipeline, type EventChunk, type PipelineCounters } from '../signals/signal-pipeline.js';
+import { SignalPipeline, type EventChunk, type PipelineCounters, type TaskCheckpoint, type TaskPartial } from '../signals/signal-pipeline.js';
 import type { DeadLetter, SpanBatch } from '../sources/span-source.js';
 import { EngineTelemetry } from './engine-telemetry.js';
 
@@ -52,6 +52,11 @@ export interface VigilEngineOptions {
   users?: UserTrackerInit;
   /** Bound of the recent-alert history answered by `/v1/alerts?state=all`. */
   alertHistory?: number;
+  /**
+   * A group-wide engine: it counts no events but adds up the partials and checkpoints of partition
+   * tasks ({@link VigilEngine.merge}); its event-time channels are the tasks. See `SignalPipelineOptions.merged`.
+   */
+  merged?: boolean;
 }
 
 /**
@@ -90,6 +95,7 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
   private seenEventTime = NaN;
   private readinessProbe: () => Readiness = () => ({ ready: true, reason: 'embedded' });
   private statusExtension: () => RunnerStatus = () => ({});
+  private inputStatus: (() => { eventsIn: number; lateEvents: number; maxEventTime: number; deadLetters: number }) | null = null;
 
   constructor(options: VigilEngineOptions) {
     this.slideMs = options.slideMs;
@@ -108,6 +114,7 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
       users: options.users,
       views: ruleViewsOf(options.rules),
       compression: options.compression,
+      merged: options.merged,
     });
     this.ruleSet = new RuleSet(options.rules, { historySize: options.alertHistory ?? 1000 });
     this.alerts$ = this.alertsOut.asObservable();
@@ -158,6 +165,19 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
   }
 
   /**
+   * A group-wide engine's input: partition tasks' closed sub-windows and checkpoints, in the order
+   * each task published them. Returns the alerts the boundaries it closed caused, like {@link process}.
+   */
+  merge(partials: readonly TaskPartial[], checkpoints: readonly TaskCheckpoint[]): AlertEvent[] {
+    this.assertUsable();
+    const started = performance.now();
+    this.input.next({ channel: 0, spans: [], partials, checkpoints });
+    this.assertHealthy();
+    this.telemetry.batchProcessed((performance.now() - started) / 1000);
+    return this.drainAlerts();
+  }
+
+  /**
    * Declares the input channels — the Kafka partitions assigned to this consumer — as
    * `EventTimeWatermark.declareChannels` does: a new one holds event time back until it delivers
    * (or, with an idle advance, until it has been silent for a check period); ones not listed are
@@ -199,6 +219,14 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
   /** Installs the readiness probe the runner knows best (partitions assigned, file loaded…). */
   setReadiness(probe: () => Readiness): void {
     this.readinessProbe = probe;
+  }
+
+  /**
+   * A group-wide engine counts no events itself: the runner reports what this member's partition
+   * tasks consumed (events applied, late ones, the newest event time, dead letters) for {@link status}.
+   */
+  setInputStatus(figures: () => { eventsIn: number; lateEvents: number; maxEventTime: number; deadLetters: number }): void {
+    this.inputStatus = figures;
   }
 
   /** Installs what the runner adds to {@link status}: sink backlog, pause state, dead letters per class. */
@@ -327,12 +355,13 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
 
   status(): EngineStatus {
     const wm = this.pipeline.watermark;
-    const maxEventTime = wm.maxEventTime;
+    const input = this.inputStatus?.();
+    const maxEventTime = input?.maxEventTime ?? wm.maxEventTime;
     return {
       ...this.statusExtension(),
-      eventsIn: this.eventsIn,
-      lateEvents: wm.lateCount,
-      deadLetters: this.deadLetterCount,
+      eventsIn: input?.eventsIn ?? this.eventsIn,
+      lateEvents: input?.lateEvents ?? wm.lateCount,
+      deadLetters: input?.deadLetters ?? this.deadLetterCount,
       alertsEmitted: this.alertsEmitted,
       maxEventTime: Number.isFinite(maxEventTime) ? maxEventTime : null,
       watermark: Number.isFinite(wm.lastClosedBoundary) ? wm.lastClosedBoundary : null,
@@ -343,9 +372,11 @@ export class VigilEngine implements QueryBackend, SignalBackend, EngineHealthSou
     return this.readinessProbe();
   }
 
-  // Queries answer as of the newest event: the window ends with the sub-window holding it.
+  // Queries answer as of the newest event: the window ends with the sub-window holding it. A
+  // group-wide engine answers as of the last boundary every task has published.
   private queryEnd(subWindowMs: number): number {
-    const t = this.pipeline.watermark.maxEventTime;
+    const wm = this.pipeline.watermark;
+    const t = this.pipeline.merged ? wm.lastClosedBoundary - 1 : wm.maxEventTime;
     if (!Number.isFinite(t)) return subWindowMs;
     return Math.floor(t / subWindowMs) * subWindowMs + subWindowMs;
   }

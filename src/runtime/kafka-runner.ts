@@ -14,6 +14,7 @@ import { KafkaSpanSource } from '../sources/index.js';
 import { BacklogProgress } from './backlog-progress.js';
 import { kafkaClient } from '../sources/kafka-client.js';
 import { SinkDelivery } from './sink-delivery.js';
+import { startPartitionedRunner } from './partitioned-runner.js';
 
 /** A running `vigil run`: the consumer-group member, its engine and its query API. */
 export interface KafkaRunner {
@@ -50,6 +51,7 @@ const SHUTDOWN_FLUSH_MS = 10_000;
  */
 export async function startKafkaRunner(config: VigilConfig, rules: readonly RuleDefinition[], logger: Logger, sinks: KafkaRunnerSinks = {}): Promise<KafkaRunner> {
   if (!config.kafka) throw new Error('kafka: the config has no kafka section');
+  if (config.kafka.state === 'partitioned') return startPartitionedRunner(config, rules, logger, sinks);
   const k = config.kafka;
   const kafka = kafkaClient({ brokers: k.brokers, clientId: k.clientId }, logger, 'vigil');
   const engine = createEngine(config, rules, { idle: true });

@@ -7,6 +7,7 @@ import { RequestAssembler, type AssembledRequest } from '../../operators/request
 import { NO_INJECTION, PromptInjectionScanner } from '../../operators/security/prompt-injection-scanner.js';
 import { NO_PII, PiiScanner } from '../../operators/security/pii-scanner.js';
 import { UserActivityTracker, type UserRequestObservation, type UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
+import type { SubWindowPartial } from '../../operators/sub-window-partial.js';
 import { VigilError } from '../errors.js';
 import type { EvalScoreEvent, FeedbackEvent, LlmSpan, SignalSnapshot, SignalView } from '../model/index.js';
 import { evalFamily } from './eval-family.js';
@@ -16,6 +17,7 @@ import { requestFamily, type RequestVerdicts } from './request-family.js';
 import { isValidJsonOutput, type SpanEnrichment } from './span-enrichment.js';
 import { spanFamily } from './span-family.js';
 import { USER_STATS, isUserStat, userSnapshot } from './user-signals.js';
+import { MergedUserReports, type UserReport, type UserSignals } from './user-report.js';
 
 /** Most services, and operations per service, whose cost-anomaly key is kept ready. */
 const MAX_COST_KEYS = 1000;
@@ -26,6 +28,28 @@ export interface EventChunk {
   spans: readonly LlmSpan[];
   feedback?: readonly FeedbackEvent[];
   evals?: readonly EvalScoreEvent[];
+  /** A merged pipeline's input: closed sub-windows of partition tasks (see {@link TaskPartial}). */
+  partials?: readonly TaskPartial[];
+  /** A merged pipeline's input: how far partition tasks have closed their windows (see {@link TaskCheckpoint}). */
+  checkpoints?: readonly TaskCheckpoint[];
+}
+
+/** A closed sub-window of one family, from the partition task `task`. */
+export interface TaskPartial {
+  task: number;
+  partial: SubWindowPartial;
+}
+
+/**
+ * A partition task's progress: it has published every sub-window ending at or before `boundary`
+ * (and will publish none of them again with other contents). `idle`: the task has no events at all
+ * and should not hold the group's event time back until it has some. `users`: its per-user state.
+ */
+export interface TaskCheckpoint {
+  task: number;
+  boundary: number;
+  idle: boolean;
+  users: UserReport;
 }
 
 /** Options of a {@link SignalPipeline}. */
@@ -49,6 +73,17 @@ export interface SignalPipelineOptions {
   users?: UserTrackerInit;
   views: readonly SignalView[];
   compression?: number;
+  /**
+   * Called for every closed boundary after the stores closed it and before they evict anything: a
+   * partition task publishes the sub-windows that just closed from here.
+   */
+  onBoundary?: (boundary: number) => void;
+  /**
+   * A merged (group-wide) pipeline: it counts no events, it adds up the partials of partition tasks
+   * and its event-time channels are the tasks, advanced by their checkpoints. Set `allowedLatenessMs`
+   * to 0 for it: a task's checkpoint already waited for its own late events.
+   */
+  merged?: boolean;
 }
 
 /** Where a signal is answered from. */
@@ -147,8 +182,19 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
   readonly requests: FamilyWindowStore<AssembledRequest>;
   readonly feedback: FamilyWindowStore<FeedbackEvent>;
   readonly evals: FamilyWindowStore<EvalScoreEvent>;
-  readonly users: UserActivityTracker;
+  /** Per-user signals: this pipeline's tracker, or a merged pipeline's group-wide reports. */
+  readonly users: UserSignals;
   readonly assembler: RequestAssembler;
+  /** True for a merged pipeline (see {@link SignalPipelineOptions.merged}). */
+  readonly merged: boolean;
+
+  private readonly tracker: UserActivityTracker;
+  private readonly mergedUsers: MergedUserReports | null;
+  private readonly onBoundary: ((boundary: number) => void) | undefined;
+  // Partials already added, by family and sub-window start, so a republished one is not counted twice.
+  private readonly applied = new Map<string, Set<number>>();
+  private latePartials = 0;
+  private duplicatePartials = 0;
 
   private readonly prices: PriceTable;
   private readonly injectionScanner: PromptInjectionScanner | null;
@@ -193,7 +239,11 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     this.stores = [this.spans, this.requests, this.feedback, this.evals] as FamilyWindowStore<never>[];
     // The assembler prices the span enrich() has just priced: it reuses that figure.
     this.assembler = new RequestAssembler({ timeoutMs: options.requestTimeoutMs, cost: (span) => this.costOf(span) });
-    this.users = new UserActivityTracker(options.users);
+    this.tracker = new UserActivityTracker(options.users);
+    this.merged = options.merged === true;
+    this.mergedUsers = this.merged ? new MergedUserReports() : null;
+    this.users = this.mergedUsers ?? this.tracker;
+    this.onBoundary = options.onBoundary;
     this.injectionScanner = options.scanInjection ? new PromptInjectionScanner() : null;
     this.piiScanner = options.scanPii ? new PiiScanner() : null;
 
@@ -232,6 +282,11 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     return { ...this.counters, lateEvents: this.watermark.lateCount };
   }
 
+  /** A merged pipeline's partials that arrived after the group closed their sub-window, and republished ones it ignored. */
+  partialStatus(): { late: number; duplicate: number } {
+    return { late: this.latePartials, duplicate: this.duplicatePartials };
+  }
+
   /** Declares the active input channels (the consumer's assigned partitions). */
   setChannels(channels: readonly number[]): void {
     this.watermark.declareChannels(channels);
@@ -239,6 +294,7 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
 
   /** Counts one chunk, then emits the snapshots of every boundary it closed. */
   ingest(chunk: EventChunk, emit: (snapshot: SignalSnapshot) => void): void {
+    if (chunk.partials !== undefined || chunk.checkpoints !== undefined) this.mergeChunk(chunk, emit);
     const wm = this.watermark;
     const channel = chunk.channel;
     const spans = chunk.spans;
@@ -278,6 +334,37 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
         this.emitClosed(emit);
       }
     }
+  }
+
+  // Partials first: a task publishes a boundary's sub-windows before the checkpoint that closes it.
+  private mergeChunk(chunk: EventChunk, emit: (snapshot: SignalSnapshot) => void): void {
+    if (!this.merged) throw new VigilError('VIGIL_CONFIG_INVALID', 'partials and checkpoints go to a merged pipeline (options.merged)', { details: { key: 'merged' } });
+    for (const { task, partial } of chunk.partials ?? []) {
+      const store = this.storeOf(partial.family);
+      if (store === undefined) throw new VigilError('VIGIL_RECORD_INVALID', `family: no signal family "${partial.family}"`, { details: { field: 'family' } });
+      const key = partial.family + '|' + String(partial.start);
+      let tasks = this.applied.get(key);
+      if (tasks === undefined) this.applied.set(key, (tasks = new Set()));
+      if (tasks.has(task)) {
+        this.duplicatePartials++;
+        continue;
+      }
+      tasks.add(task);
+      if (partial.start + partial.subWindowMs <= this.watermark.lastClosedBoundary) this.latePartials++;
+      store.mergeSubWindow(partial);
+    }
+    const wm = this.watermark;
+    for (const c of chunk.checkpoints ?? []) {
+      this.mergedUsers?.set(c.task, c.users);
+      if (c.idle) wm.markIdle(c.task);
+      else wm.observe(c.boundary, c.task);
+      this.emitClosed(emit);
+    }
+  }
+
+  private storeOf(family: string): FamilyWindowStore<never> | undefined {
+    for (const store of this.stores) if (store.family.name === family) return store;
+    return undefined;
   }
 
   /** End of input: closes the windows up to the last event and emits their snapshots. */
@@ -367,7 +454,17 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
       o.costUsd = r.costUsd;
       o.sessionId = r.sessionId;
       o.probing = r.injection;
-      this.users.observe(o);
+      this.tracker.observe(o);
+    }
+  }
+
+  // Sub-windows past every store's retention can no longer take a partial: forget which were added.
+  private forgetApplied(b: number): void {
+    for (const key of this.applied.keys()) {
+      const cut = key.indexOf('|');
+      const store = this.storeOf(key.slice(0, cut));
+      const start = Number(key.slice(cut + 1));
+      if (store === undefined || start + store.subWindowMs <= b - store.retentionMs) this.applied.delete(key);
     }
   }
 
@@ -377,8 +474,9 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     for (let b = wm.pollClosedBoundary(); b !== undefined; b = wm.pollClosedBoundary()) {
       const completed = this.assembler.advance(b);
       for (let i = 0; i < completed.length; i++) this.countRequest(completed[i], b - 1);
-      this.users.advance(b);
+      this.tracker.advance(b);
       for (const store of this.stores) store.closeThrough(b);
+      this.onBoundary?.(b);
       for (let i = 0; i < this.views.length; i++) {
         const view = this.views[i];
         const source = this.viewSources[i];
@@ -386,6 +484,7 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
         else if (b % source.subWindowMs === 0) emit(source.snapshot(view, b));
       }
       for (const store of this.stores) store.evictBefore(b - store.retentionMs);
+      if (this.merged) this.forgetApplied(b);
     }
   }
 }

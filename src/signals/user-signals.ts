@@ -1,4 +1,5 @@
-import type { UserActivityTracker, UserAnomalyKind } from '../../operators/users/user-activity-tracker.js';
+import type { UserAnomalyKind } from '../../operators/users/user-activity-tracker.js';
+import type { UserSignals } from './user-report.js';
 import { VigilError } from '../errors.js';
 import type { SignalSnapshot, SignalView, SnapshotGroup } from '../model/index.js';
 
@@ -19,7 +20,7 @@ export function isUserStat(stat: string): stat is UserAnomalyKind {
  * bucket, probing attempts, sessions); users not anomalous are absent, so a rule over them resolves.
  * Ungrouped, the stat is the number of users currently anomalous of that kind.
  */
-export function userSnapshot(tracker: UserActivityTracker, view: SignalView, end: number): SignalSnapshot {
+export function userSnapshot(tracker: Pick<UserSignals, 'anomalous' | 'anomalousCounts'>, view: SignalView, end: number): SignalSnapshot {
   const groups: SnapshotGroup[] = [];
   const byUser = view.groupBy.length === 1 && (view.groupBy[0]) === 'user';
   if (!byUser && view.groupBy.length > 0) {

@@ -18,3 +18,7 @@ export type {
   KafkaSpanSourceState,
 } from './kafka-source.js';
 export type { KafkaConnection } from './kafka-client.js';
+export { createCoPartitionedAssigner, coPartitioningProblems } from './copartitioned-assigner.js';
+export type { CoPartitionedAssignerOptions } from './copartitioned-assigner.js';
+export { assignTasks } from './task-assignment.js';
+export type { TaskMember } from './task-assignment.js';

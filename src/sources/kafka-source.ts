@@ -3,7 +3,7 @@
  * topics, user feedback and eval scores) batch by batch and commits a batch's offsets only after
  * the handler has finished with it (at-least-once).
  */
-import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { Logger } from 'pino';
 import { MAX_WATERMARK_CHANNEL } from '../../operators/event-time-watermark.js';
 import type { InputGuard } from '../codec/input-guard.js';
@@ -94,6 +94,11 @@ export interface KafkaSpanBatch extends SpanBatch {
   lastOffset: string;
   /** The partition's high watermark when the messages were fetched. */
   highWatermark: string;
+  /**
+   * With `checkKeys`: spans and feedback whose message key is not their user id (else their trace
+   * id), so they may sit on another partition than the rest of their user's events.
+   */
+  keyViolations: number;
 }
 
 /**
@@ -145,10 +150,35 @@ export interface KafkaSpanSourceSettings {
    * fetch cycle of a live stream; a crash or rebalance delivers up to an interval's runs again.
    */
   commitIntervalMs?: number;
+  /**
+   * The offset to commit for a topic-partition once a run of it is handled, instead of the next
+   * one to read: a partition task commits where a new owner must start replaying to rebuild its
+   * state (see `PartitionTask.restoreOffset`). Undefined: the next offset.
+   */
+  commitOffset?: (topic: string, partition: number) => number | undefined;
+  /**
+   * Messages of a topic-partition below this offset are already applied (a redelivery after a
+   * rebalance, or a replay from a restore offset the state has passed): they are not decoded nor
+   * handed to the handler. Undefined: none are skipped.
+   */
+  skipBelow?: (topic: string, partition: number) => number | undefined;
+  /**
+   * Count, per batch, the spans and feedback events not keyed by their user id (else trace id), the
+   * keying partitioned state needs (`keyViolations`). Default false.
+   */
+  checkKeys?: boolean;
   /** Partitions processed in parallel by this member (kafkajs `partitionsConsumedConcurrently`); default 1. */
   partitionsConsumedConcurrently?: number;
   /** Further kafkajs consumer settings (session timeout, fetch sizes, retry). `groupId` is ignored. */
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
+  /**
+   * The kafkajs partition assigners the member offers, in order of preference (kafkajs
+   * `partitionAssigners`; takes precedence over one in `consumerConfig`), e.g.
+   * `[createCoPartitionedAssigner({ ownedTasks })]` so that partition p of every subscribed topic
+   * lands on the same member. Every member of the group must offer a common one. Default: kafkajs'
+   * round-robin assigner.
+   */
+  partitionAssigners?: PartitionAssigner[];
   /**
    * Called when the consumer crashed and kafkajs will not restart it (the handler threw a
    * non-retriable error, or a fatal Kafka error). The source is then in state `failed`.
@@ -408,6 +438,7 @@ export class KafkaSpanSource {
       allowAutoTopicCreation: false,
       ...KAFKA_FETCH_DEFAULTS.consumer,
       ...this.settings.consumerConfig,
+      ...(this.settings.partitionAssigners === undefined ? {} : { partitionAssigners: this.settings.partitionAssigners }),
       groupId: this.groupId,
     });
     this.consumer = consumer;
@@ -598,7 +629,15 @@ export class KafkaSpanSource {
     // Throws (not retriable, so the source fails) for a partition beyond MAX_PARTITIONS_PER_TOPIC.
     const channel = channelOf(sub.topicIndex, partition);
     const control: KafkaBatchControl = { heartbeat: () => payload.heartbeat(), isRunning: () => payload.isRunning() && !payload.isStale() };
-    for (let start = 0; start < messages.length; start += this.maxBatchSize) {
+    let first = 0;
+    const skip = this.settings.skipBelow?.(topic, partition);
+    if (skip !== undefined) while (first < messages.length && Number(messages[first].offset) < skip) first++;
+    if (first === messages.length && messages.length > 0) {
+      payload.resolveOffset(batch.lastOffset());
+      this.notePending(topic, partition, nextOffset(batch.lastOffset()));
+      return;
+    }
+    for (let start = first; start < messages.length; start += this.maxBatchSize) {
       if (!payload.isRunning() || payload.isStale()) {
         // Stopping: what the earlier runs handled is committed before kafkajs leaves the group.
         if (!payload.isStale()) await this.commitPending((topics) => payload.commitOffsetsIfNecessary({ topics }));
@@ -619,7 +658,9 @@ export class KafkaSpanSource {
     }
   }
 
-  private notePending(topic: string, partition: number, offset: string): void {
+  private notePending(topic: string, partition: number, next: string): void {
+    const chosen = this.settings.commitOffset?.(topic, partition);
+    const offset = chosen === undefined ? next : String(chosen);
     let partitions = this.pendingCommits.get(topic);
     if (partitions === undefined) this.pendingCommits.set(topic, (partitions = new Map<number, string>()));
     partitions.set(partition, offset);
@@ -689,6 +730,8 @@ export class KafkaSpanSource {
     const evals: EvalScoreEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     const guard = this.settings.guard;
+    const checkKeys = this.settings.checkKeys === true;
+    let keyViolations = 0;
     for (let i = start; i < end; i++) {
       const message = messages[i];
       const value = message.value;
@@ -706,9 +749,11 @@ export class KafkaSpanSource {
         if (kind === 'spans') {
           const span = decoders.spans.decode(value);
           spans.push(guard === undefined ? span : guard.span(span, channel));
+          if (checkKeys && !keyedBy(message.key, span.userId ?? span.traceId)) keyViolations++;
         } else if (kind === 'feedback') {
           const event = decoders.feedback.decode(value);
           feedback.push(guard === undefined ? event : guard.feedback(event, channel));
+          if (checkKeys && !keyedBy(message.key, event.userId ?? event.traceId)) keyViolations++;
         } else {
           const event = decoders.evals.decode(value);
           evals.push(guard === undefined ? event : guard.evaluation(event, channel));
@@ -730,8 +775,17 @@ export class KafkaSpanSource {
       feedback,
       evals,
       deadLetters,
+      keyViolations,
     };
   }
+}
+
+// Compares without decoding the key: ids are ASCII in practice, and a non-ASCII one compares by its UTF-8 bytes.
+function keyedBy(key: Buffer | null, expected: string | null): boolean {
+  if (key === null || expected === null) return key === null && expected === null;
+  if (key.length !== expected.length) return key.length === Buffer.byteLength(expected) && key.toString() === expected;
+  for (let i = 0; i < key.length; i++) if (key[i] !== expected.charCodeAt(i)) return key.toString() === expected;
+  return true;
 }
 
 /** The header a producer may set to say which record a value is (Vigil's own sinks set it). */

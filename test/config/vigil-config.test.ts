@@ -46,7 +46,14 @@ describe('vigil config', () => {
       deadLetterMaxBytes: 524_288,
       maxPendingAlerts: 10_000,
       sinkRetry: { initialBackoff: 200, maxBackoff: 30_000 },
+      state: 'partitioned',
+      recoveryHorizon: 70 * 60_000,
     });
+  });
+
+  it('a partials topic that is also an input or the alerts topic is refused, naming the key', () => {
+    const msg = configError(() => parseConfig({ kafka: { brokers: ['b'], deadLetterTopic: 'x', partialsTopic: 'x' } }, { env: {} }));
+    assert.match(msg, /kafka\.deadLetterTopic: must differ from kafka\.partialsTopic/);
   });
 
   it('a wrong-typed key is named with its path', () => {

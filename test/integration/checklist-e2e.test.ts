@@ -77,8 +77,9 @@ describe('the whole checklist through a real Kafka broker', () => {
     const spans = new SpanCodec();
     const feedback = new FeedbackCodec();
     const evals = new EvalCodec();
-    await produceAll(topics.traces, events.spans.map((s) => ({ key: s.traceId, value: spans.encode(s) })));
-    await produceAll(topics.feedback, events.feedback.map((f) => ({ key: f.traceId, value: feedback.encode(f) })));
+    // Keyed as partitioned state needs (README, "Scaling out"): by user id, else by trace id.
+    await produceAll(topics.traces, events.spans.map((s) => ({ key: s.userId ?? s.traceId, value: spans.encode(s) })));
+    await produceAll(topics.feedback, events.feedback.map((f) => ({ key: f.userId ?? f.traceId, value: feedback.encode(f) })));
     await produceAll(topics.evals, events.evals.map((e) => ({ key: e.traceId, value: evals.encode(e) })));
 
     const expected = 2 * DEFAULT_INCIDENTS.length;

@@ -105,7 +105,7 @@ describe('a deliberately slow alert sink', () => {
     await deleteGroups([groupId]);
   });
 
-  it('memory stays within the stated bound, the consumer pauses, and every alert arrives in order once the sink recovers', { timeout: 240_000 }, async () => {
+  it('memory stays within the stated bound, the group-wide stage pauses, and every alert arrives in order once the sink recovers', { timeout: 240_000 }, async () => {
     const spans = traffic();
     const base = memory();
     let peak = { heap: 0, rss: 0 };
@@ -127,10 +127,12 @@ describe('a deliberately slow alert sink', () => {
     clearInterval(memorySampler);
     const slowStatus = runner.engine.status();
 
-    assert.ok(sawPaused, 'the consumer paused');
+    assert.ok(sawPaused, 'the group-wide stage paused');
     assert.ok((slowStatus.pauses ?? 0) >= 1);
-    // The backlog stayed in Kafka: far fewer spans processed than produced.
-    assert.ok(slowStatus.eventsIn < spans.length / 2, `${slowStatus.eventsIn} of ${spans.length} processed while slow`);
+    // The backlog stayed in Kafka: the partition tasks published their sub-windows to the partials
+    // topic, and the group-wide stage (rules, alerts) stopped far behind them.
+    const behindMs = (slowStatus.maxEventTime ?? 0) - (slowStatus.watermark ?? 0);
+    assert.ok(behindMs > (SUB_WINDOWS / 2) * 10_000, `the group-wide stage was only ${behindMs} ms behind the input while the sink was slow`);
     // Bounded by one batch's alerts (≤ 1000 spans, ≤ 5 boundaries of ≤ 100 alerts) plus the chain's bound.
     assert.ok(maxBacklog <= 1000, `backlog peaked at ${maxBacklog}`);
     const heapGrowth = peak.heap - base.heap;

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { SubWindowPartial } from '../../operators/sub-window-partial.js';
+import { TDigest } from '../../operators/t-digest.js';
+import { schemasDir } from '../../src/codec/schemas.js';
+import {
+  SUB_WINDOW_PARTIAL_SCHEMA_FILE,
+  decodeSubWindowPartial,
+  encodeSubWindowPartial,
+  subWindowPartialType,
+} from '../../src/codec/sub-window-partial-codec.js';
+import { isVigilError } from '../../src/errors.js';
+
+const START = Date.UTC(2025, 0, 1, 12, 0, 10);
+
+function digestOf(values: readonly number[]): Uint8Array {
+  const d = new TDigest();
+  for (const v of values) d.add(v);
+  return d.toBytes();
+}
+
+/** Two fine keys of a two-dimension family with three counters and two distributions. */
+function partial(): SubWindowPartial {
+  return {
+    family: 'spans',
+    subWindowMs: 10_000,
+    start: START,
+    entries: [
+      { values: ['(overflow)', '(overflow)'], count: 7, counters: new Float64Array([1, 0.25, 3e-7]), digests: [digestOf([5, 6, 7]), null] },
+      { values: ['chat-api', '(none)'], count: 2, counters: [0, 2, 0.1 + 0.2], digests: [digestOf([120.5, 80]), digestOf([33])] },
+    ],
+  };
+}
+
+function assertInvalid(fn: () => unknown, field: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(isVigilError(err, 'VIGIL_RECORD_INVALID'), String(err));
+    assert.equal(err.details.field, field, err.message);
+    assert.ok(err.message.includes(field), err.message);
+    return true;
+  });
+}
+
+describe('sub-window partial record', () => {
+  it('documents the record, its entries and every field, in namespace vigil.v1', () => {
+    const json = JSON.parse(readFileSync(join(schemasDir(), SUB_WINDOW_PARTIAL_SCHEMA_FILE), 'utf8')) as {
+      name: string;
+      namespace: string;
+      doc?: string;
+      fields: { name: string; doc?: string; type: unknown }[];
+    };
+    assert.equal(`${json.namespace}.${json.name}`, 'vigil.v1.SubWindowPartial');
+    assert.equal(subWindowPartialType().name, 'vigil.v1.SubWindowPartial');
+    assert.ok((json.doc ?? '').length > 40);
+    assert.deepEqual(
+      json.fields.map((f) => f.name),
+      ['task', 'family', 'subWindowMs', 'start', 'entries'],
+    );
+    const entries = json.fields[4].type as { items: { name: string; doc?: string; fields: { name: string; doc?: string }[] } };
+    assert.equal(entries.items.name, 'PartialEntry');
+    assert.deepEqual(
+      entries.items.fields.map((f) => f.name),
+      ['values', 'count', 'counters', 'digests'],
+    );
+    for (const f of [...json.fields, ...entries.items.fields]) assert.ok((f.doc ?? '').length > 10, `field ${f.name} has no doc`);
+  });
+});
+
+describe('sub-window partial codec', () => {
+  it('round-trips the task and the partial: values, counts, counters bit for bit and digest bytes', () => {
+    const p = partial();
+    const { task, partial: back } = decodeSubWindowPartial(encodeSubWindowPartial(7, p));
+    assert.equal(task, 7);
+    assert.deepEqual([back.family, back.subWindowMs, back.start], ['spans', 10_000, START]);
+    assert.equal(back.entries.length, 2);
+    back.entries.forEach((e, i) => {
+      const original = p.entries[i];
+      assert.deepEqual(e.values, [...original.values]);
+      assert.equal(e.count, original.count);
+      assert.deepEqual([...e.counters], [...original.counters]);
+      assert.equal(e.digests.length, original.digests.length);
+      e.digests.forEach((d, k) => {
+        const o = original.digests[k];
+        if (o === null) assert.equal(d, null);
+        else assert.deepEqual(new Uint8Array(d!), o);
+      });
+    });
+    const latency = TDigest.fromBytes(back.entries[1].digests[0]!);
+    assert.deepEqual([latency.count, latency.min, latency.max, latency.sum], [2, 80, 120.5, 200.5]);
+  });
+
+  it('round-trips a partial without entries and the largest partition number', () => {
+    const empty: SubWindowPartial = { family: 'feedback', subWindowMs: 1000, start: 0, entries: [] };
+    assert.deepEqual(decodeSubWindowPartial(encodeSubWindowPartial(2 ** 31 - 1, empty)), { task: 2 ** 31 - 1, partial: empty });
+  });
+
+  it('encodes equal partials to equal bytes', () => {
+    assert.ok(encodeSubWindowPartial(1, partial()).equals(encodeSubWindowPartial(1, partial())));
+  });
+
+  it('rejects truncated, extended and foreign bytes as not a SubWindowPartial record', () => {
+    const buf = encodeSubWindowPartial(3, partial());
+    for (const bad of [buf.subarray(0, buf.length - 5), Buffer.concat([buf, Buffer.from([0, 1])]), Buffer.alloc(0), Buffer.from('{"task":3}'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]) {
+      assertInvalid(() => decodeSubWindowPartial(bad), 'SubWindowPartial');
+    }
+  });
+
+  it('rejects a decoded record that breaks the contract, naming the field', () => {
+    const type = subWindowPartialType();
+    const record = { task: 1, family: 'spans', subWindowMs: 1000, start: 5000, entries: [] };
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, task: -1 })), 'task');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, subWindowMs: 0 })), 'subWindowMs');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, start: 5500 })), 'start');
+  });
+
+  it('refuses to encode what the schema cannot hold, naming the field', () => {
+    const p = partial();
+    assertInvalid(() => encodeSubWindowPartial(-1, p), 'task');
+    assertInvalid(() => encodeSubWindowPartial(1.5, p), 'task');
+    assertInvalid(() => encodeSubWindowPartial(1, { ...p, start: START + 1 }), 'start');
+    assertInvalid(() => encodeSubWindowPartial(1, { ...p, start: 1.5 }), 'start');
+    assertInvalid(() => encodeSubWindowPartial(1, { ...p, subWindowMs: -10 }), 'subWindowMs');
+    const noCount = { ...p, entries: [{ ...p.entries[0], count: undefined as unknown as number }] };
+    assertInvalid(() => encodeSubWindowPartial(1, noCount), 'entries.0.count');
+  });
+});
