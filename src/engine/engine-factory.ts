@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { SchedulerLike } from 'rxjs';
 import { loadPriceTable, type PriceTable } from '../../operators/cost/price-table.js';
+import type { UserTrackerInit } from '../../operators/users/user-activity-tracker.js';
 import { packageRoot } from '../codec/schemas.js';
 import type { VigilConfig } from '../config/vigil-config.js';
 import { loadRulesFile, type RuleDefinition } from '../rules/index.js';
@@ -33,6 +34,20 @@ export function priceTableOf(settings: EngineSettings): PriceTable {
   return p.overrides.length > 0 ? table.withOverrides(p.overrides) : table;
 }
 
+/** The per-user detector settings of a config's `signals.users`. */
+export function userTrackerInit(settings: EngineSettings): UserTrackerInit {
+  const u = settings.signals.users;
+  return {
+    bucketMs: u.bucket,
+    minHistoryBuckets: u.minHistoryBuckets,
+    rate: { globalCap: u.rateGlobalCap, k: u.rateK },
+    probingThreshold: u.probingThreshold,
+    probingWindowMs: u.probingWindow,
+    idleEvictAfterMs: u.idleEvictAfter,
+    maxUsers: u.maxUsers,
+  };
+}
+
 /** Builds an engine from the `windows` and `signals` parts of a config and a list of rules. */
 export function createEngine(
   settings: EngineSettings,
@@ -58,15 +73,7 @@ export function createEngine(
     scanInjection: s.scanInjection,
     scanPii: s.scanPii,
     requestTimeoutMs: s.requestTimeout,
-    users: {
-      bucketMs: s.users.bucket,
-      minHistoryBuckets: s.users.minHistoryBuckets,
-      rate: { globalCap: s.users.rateGlobalCap, k: s.users.rateK },
-      probingThreshold: s.users.probingThreshold,
-      probingWindowMs: s.users.probingWindow,
-      idleEvictAfterMs: s.users.idleEvictAfter,
-      maxUsers: s.users.maxUsers,
-    },
+    users: userTrackerInit(settings),
     rules,
   });
 }

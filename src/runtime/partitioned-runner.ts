@@ -6,7 +6,7 @@ import { createQueryServer } from '../api/query-server.js';
 import { InputGuard } from '../codec/input-guard.js';
 import { RegistryClient } from '../codec/registry/registry-client.js';
 import type { VigilConfig } from '../config/vigil-config.js';
-import { createEngine, priceTableOf } from '../engine/engine-factory.js';
+import { createEngine, priceTableOf, userTrackerInit } from '../engine/engine-factory.js';
 import type { AlertEvent } from '../model/index.js';
 import type { RuleDefinition } from '../rules/index.js';
 import { PartitionTask, type TaskOutput } from '../signals/partition-task.js';
@@ -282,15 +282,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
         scanInjection: s.scanInjection,
         scanPii: s.scanPii,
         requestTimeoutMs: s.requestTimeout,
-        users: {
-          bucketMs: s.users.bucket,
-          minHistoryBuckets: s.users.minHistoryBuckets,
-          rate: { globalCap: s.users.rateGlobalCap, k: s.users.rateK },
-          probingThreshold: s.users.probingThreshold,
-          probingWindowMs: s.users.probingWindow,
-          idleEvictAfterMs: s.users.idleEvictAfter,
-          maxUsers: s.users.maxUsers,
-        },
+        users: userTrackerInit(config),
       },
     });
   // A task is (re)built from the partition's restore offset once this member has read the task's

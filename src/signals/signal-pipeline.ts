@@ -189,6 +189,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
   readonly merged: boolean;
 
   private readonly tracker: UserActivityTracker;
+  private heldFeedback: FeedbackEvent[] = [];
+  private heldEvals: EvalScoreEvent[] = [];
   private readonly mergedUsers: MergedUserReports | null;
   private readonly onBoundary: ((boundary: number) => void) | undefined;
   // Partials already added, by family and sub-window start, so a republished one is not counted twice.
@@ -310,14 +312,15 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
       }
       this.emitClosed(emit);
     }
+    // Feedback and eval events wait to be joined to their request until event time has passed them
+    // (see releaseHeld): by then every span before them has arrived, whichever topic came first.
     const feedback = chunk.feedback;
     if (feedback) {
       for (let i = 0; i < feedback.length; i++) {
         const f = feedback[i];
         if (wm.observe(f.timestamp, channel)) {
           this.counters.feedback++;
-          this.joinTo(f.traceId, f.service, f.operation, f.model, f.tenantId);
-          this.feedback.add(f);
+          this.heldFeedback.push(f);
         }
         this.emitClosed(emit);
       }
@@ -328,10 +331,30 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
         const e = evals[i];
         if (wm.observe(e.timestamp, channel)) {
           this.counters.evals++;
-          this.joinTo(e.traceId, e.service, e.operation, e.model, e.tenantId);
-          this.evals.add(e);
+          this.heldEvals.push(e);
         }
         this.emitClosed(emit);
+      }
+    }
+  }
+
+  // Joins and counts the held feedback and eval events before `boundary`, oldest first. The
+  // watermark closes a boundary only once every channel is past it plus the allowed lateness, so
+  // the spans of their requests have all been added: the join does not depend on which topic
+  // happened to be read first.
+  private releaseHeld(boundary: number): void {
+    if (this.heldFeedback.length > 0) {
+      const ready = takeBefore(this.heldFeedback, boundary);
+      for (const f of ready) {
+        this.joinTo(f.traceId, f.service, f.operation, f.model, f.tenantId);
+        this.feedback.add(f);
+      }
+    }
+    if (this.heldEvals.length > 0) {
+      const ready = takeBefore(this.heldEvals, boundary);
+      for (const e of ready) {
+        this.joinTo(e.traceId, e.service, e.operation, e.model, e.tenantId);
+        this.evals.add(e);
       }
     }
   }
@@ -472,6 +495,7 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
   emitClosed(emit: (snapshot: SignalSnapshot) => void): void {
     const wm = this.watermark;
     for (let b = wm.pollClosedBoundary(); b !== undefined; b = wm.pollClosedBoundary()) {
+      this.releaseHeld(b);
       const completed = this.assembler.advance(b);
       for (let i = 0; i < completed.length; i++) this.countRequest(completed[i], b - 1);
       this.tracker.advance(b);
@@ -487,4 +511,19 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
       if (this.merged) this.forgetApplied(b);
     }
   }
+}
+
+/** Removes and returns the events of `held` before `boundary`, in event-time order (ties in arrival order). */
+function takeBefore<T extends { timestamp: number }>(held: T[], boundary: number): T[] {
+  const ready: T[] = [];
+  let kept = 0;
+  for (let i = 0; i < held.length; i++) {
+    const e = held[i];
+    if (e.timestamp < boundary) ready.push(e);
+    else held[kept++] = e;
+  }
+  held.length = kept;
+  // Array.prototype.sort is stable: equal timestamps keep their arrival order.
+  if (ready.length > 1) ready.sort((a, b) => a.timestamp - b.timestamp);
+  return ready;
 }

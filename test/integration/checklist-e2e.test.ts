@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Partitioners, type Message } from 'kafkajs';
 import { after, before, describe, it } from 'node:test';
 import { EvalCodec, FeedbackCodec, SpanCodec } from '../../src/codec/index.js';
-import { DEFAULT_INCIDENTS, TrafficGenerator } from '../../src/demo/traffic-generator.js';
+import { DEFAULT_INCIDENTS } from '../../src/demo/traffic-generator.js';
+import { liveDemoEvents } from '../helpers/live-demo-events.js';
 import { ROOT } from '../helpers/cli.js';
 import { createTopic, deleteGroups, deleteTopics, endOffsets, kafkaBrokers, randomName, readAlerts, testKafka } from '../helpers/kafka-test-env.js';
 
@@ -73,7 +74,7 @@ describe('the whole checklist through a real Kafka broker', () => {
   });
 
   it('every planted incident raises exactly one FIRING and later one RESOLVED, and clean traffic raises nothing', async () => {
-    const events = new TrafficGenerator({ seed: 42, startTime: START }).eventsUntil(START + DURATION_MS);
+    const events = liveDemoEvents({ seed: 42, startTime: START }, DURATION_MS);
     const spans = new SpanCodec();
     const feedback = new FeedbackCodec();
     const evals = new EvalCodec();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Partitioners, type Message } from 'kafkajs';
 import { EvalCodec, FeedbackCodec, SpanCodec } from '../../src/codec/index.js';
-import { DEFAULT_INCIDENTS, TrafficGenerator, type DemoEvents } from '../../src/demo/traffic-generator.js';
+import { DEFAULT_INCIDENTS, type DemoEvents } from '../../src/demo/traffic-generator.js';
+import { liveDemoEvents } from '../helpers/live-demo-events.js';
 import type { AlertEvent } from '../../src/model/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { createTopic, deleteGroups, deleteTopics, endOffsets, kafkaBrokers, randomName, readAlerts, testKafka } from '../helpers/kafka-test-env.js';
@@ -104,7 +105,7 @@ describe('a consumer group of vigil run processes survives a crash, a restart an
   const id = randomName('vigil-group');
   const reference = { groupId: `${id}-reference`, alerts: `${id}-alerts-reference` };
   const faulty = { groupId: `${id}-faulty`, alerts: `${id}-alerts-faulty` };
-  const events = new TrafficGenerator({ seed: 42, startTime: START }).eventsUntil(START + DURATION_MS);
+  const events = liveDemoEvents({ seed: 42, startTime: START }, DURATION_MS);
   const processes: VigilProcess[] = [];
 
   before(async () => {
