@@ -439,9 +439,10 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
         clearInterval(idleTimer);
         await source.stop();
         await send([]).catch((err: unknown) => logger.error({ err, unsent: unsent.length }, 'partials not published at shutdown: the next owner recomputes them'));
-        await merger.disconnect();
+        // The sinks first: a merge batch waiting on a slow sink must end before the merger can leave.
         const undelivered = await delivery.flush(SHUTDOWN_FLUSH_MS);
         if (undelivered > 0) logger.error({ undelivered }, 'shutting down with alerts the sink never acknowledged (the next leader sends them)');
+        await merger.disconnect();
         await producer.disconnect();
         await admin.disconnect();
         await alertSink.close();

@@ -190,6 +190,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
 
   private readonly tracker: UserActivityTracker;
   private heldFeedback: FeedbackEvent[] = [];
+  // A merged pipeline's partials of sub-windows the group has not closed yet.
+  private readonly pendingPartials: TaskPartial[] = [];
   private heldEvals: EvalScoreEvent[] = [];
   private readonly mergedUsers: MergedUserReports | null;
   private readonly onBoundary: ((boundary: number) => void) | undefined;
@@ -373,16 +375,39 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
         continue;
       }
       tasks.add(task);
-      if (partial.start + partial.subWindowMs <= this.watermark.lastClosedBoundary) this.latePartials++;
-      store.mergeSubWindow(partial);
+      if (partial.start + partial.subWindowMs <= this.watermark.lastClosedBoundary) {
+        this.latePartials++;
+        store.mergeSubWindow(partial);
+      } else this.pendingPartials.push({ task, partial });
     }
     const wm = this.watermark;
     for (const c of chunk.checkpoints ?? []) {
-      this.mergedUsers?.set(c.task, c.users);
+      this.mergedUsers?.set(c.task, c.users, c.idle ? -Infinity : c.boundary);
       if (c.idle) wm.markIdle(c.task);
-      else wm.observe(c.boundary, c.task);
+      else {
+        // A checkpoint is the end of its sub-window, not an event in the next one: the very first
+        // one must make its own boundary the first to close.
+        if (wm.maxEventTime === -Infinity) wm.observe(c.boundary - 1, c.task);
+        wm.observe(c.boundary, c.task);
+      }
       this.emitClosed(emit);
     }
+  }
+
+  // The partials of the sub-windows `b` closes, added in task order: float sums and digest merges
+  // then come out the same whichever task published first.
+  private mergePending(b: number): void {
+    const ready: TaskPartial[] = [];
+    let kept = 0;
+    const pending = this.pendingPartials;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i];
+      if (p.partial.start + p.partial.subWindowMs <= b) ready.push(p);
+      else pending[kept++] = p;
+    }
+    pending.length = kept;
+    ready.sort((x, y) => (x.partial.family < y.partial.family ? -1 : x.partial.family > y.partial.family ? 1 : x.partial.start - y.partial.start || x.task - y.task));
+    for (const { partial } of ready) this.storeOf(partial.family)?.mergeSubWindow(partial);
   }
 
   private storeOf(family: string): FamilyWindowStore<never> | undefined {
@@ -499,6 +524,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
       const completed = this.assembler.advance(b);
       for (let i = 0; i < completed.length; i++) this.countRequest(completed[i], b - 1);
       this.tracker.advance(b);
+      this.mergedUsers?.advanceTo(b);
+      if (this.pendingPartials.length > 0) this.mergePending(b);
       for (const store of this.stores) store.closeThrough(b);
       this.onBoundary?.(b);
       for (let i = 0; i < this.views.length; i++) {

@@ -54,7 +54,11 @@ function severity(a: UserAnomaly): number {
  * Profiles stay with the instance owning the user's partition: {@link profile} asks its own tasks.
  */
 export class MergedUserReports implements UserSignals {
+  // The current report of each task, as of the group's last boundary.
   private readonly reports = new Map<number, UserReport>();
+  // Reports of boundaries the group has not reached yet, per task, oldest first: a task can run ahead.
+  private readonly ahead = new Map<number, { boundary: number; report: UserReport }[]>();
+  private at = -Infinity;
   private local: (userId: string) => UserProfile | undefined = () => undefined;
 
   /** Where {@link profile} looks: the trackers of the partition tasks this instance owns. */
@@ -62,9 +66,31 @@ export class MergedUserReports implements UserSignals {
     this.local = lookup;
   }
 
-  /** Replaces the report of `task`. */
-  set(task: number, report: UserReport): void {
-    this.reports.set(task, report);
+  /**
+   * The report of `task` as of `boundary`: current once the group has reached that boundary
+   * ({@link advanceTo}), so every group boundary sees each task as it was there.
+   */
+  set(task: number, report: UserReport, boundary = -Infinity): void {
+    if (boundary <= this.at) {
+      this.reports.set(task, report);
+      return;
+    }
+    let queue = this.ahead.get(task);
+    if (queue === undefined) this.ahead.set(task, (queue = []));
+    queue.push({ boundary, report });
+  }
+
+  /** The group has reached `boundary`: each task's latest report at or before it becomes current. */
+  advanceTo(boundary: number): void {
+    if (boundary <= this.at) return;
+    this.at = boundary;
+    for (const [task, queue] of this.ahead) {
+      let k = 0;
+      while (k < queue.length && queue[k].boundary <= boundary) k++;
+      if (k === 0) continue;
+      this.reports.set(task, queue[k - 1].report);
+      queue.splice(0, k);
+    }
   }
 
   anomalous(kind: UserAnomalyKind, limit: number): UserAnomaly[] {

@@ -34,6 +34,18 @@ describe('MergedUserReports', () => {
     assert.equal(merged.size, 11);
   });
 
+  it('a report of a boundary the group has not reached waits for it, so each boundary sees every task as it was there', () => {
+    const merged = new MergedUserReports();
+    merged.advanceTo(10);
+    merged.set(0, report(1, [anomaly('a', 20)]), 20);
+    merged.set(0, report(1, []), 30);
+    assert.deepEqual(merged.anomalous('rate_spike', 10), []);
+    merged.advanceTo(20);
+    assert.deepEqual(merged.anomalous('rate_spike', 10).map((a) => a.userId), ['a']);
+    merged.advanceTo(30);
+    assert.deepEqual(merged.anomalous('rate_spike', 10), []);
+  });
+
   it('a profile comes from the local tasks, or not at all', () => {
     const merged = new MergedUserReports();
     assert.equal(merged.profile('a'), undefined);
