@@ -13,6 +13,14 @@ export interface EventTimeWatermarkOptions {
    * many there are — only safe when event times are trusted not to jump far ahead.
    */
   retentionMs?: number;
+  /**
+   * Judge lateness by each channel's own event time as well: an event older than its own channel's
+   * newest minus the allowed lateness (floored to a boundary) is late even while a lagging channel
+   * still holds its sub-window open. Then whether an event counts depends only on its own channel's
+   * order, not on how the channels' deliveries interleave — what a partition task replayed by a new
+   * owner needs to come out the same. Default false: late only once its sub-window closed.
+   */
+  perChannelLateness?: boolean;
 }
 
 /** One input channel of an {@link EventTimeWatermark}, as {@link EventTimeWatermark.channelStates} reports it. */
@@ -79,6 +87,7 @@ export class EventTimeWatermark {
   /** Longest window a consumer asks about, in ms; `undefined` when boundary compression is off. */
   readonly retentionMs: number | undefined;
 
+  private readonly perChannel: boolean;
   private maxTime = -Infinity;
   private clock = -Infinity;
   private closedUpTo = -Infinity;
@@ -131,6 +140,7 @@ export class EventTimeWatermark {
     this.slideMs = slideMs;
     this.allowedLatenessMs = allowedLatenessMs;
     this.retentionMs = retentionMs;
+    this.perChannel = options.perChannelLateness === true;
   }
 
   /**
@@ -189,6 +199,13 @@ export class EventTimeWatermark {
     if (t < this.closedUpTo) {
       this.late++;
       return false;
+    }
+    if (this.perChannel) {
+      const own = this.channelMax[channel] - this.allowedLatenessMs;
+      if (t < own && t < Math.floor(own / this.slideMs) * this.slideMs) {
+        this.late++;
+        return false;
+      }
     }
     if (!this.started) {
       const end = Math.floor(t / this.slideMs) * this.slideMs + this.slideMs;

@@ -330,7 +330,9 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     registry,
     checkKeys: true,
     partitionAssigners: [createCoPartitionedAssigner({ ownedTasks: () => [...tasks.keys()], logger })],
-    commitOffset: (topic, partition) => tasks.get(partition)?.restoreOffset(topic),
+    // A partition whose task is gone (revoked meanwhile) keeps its last commit: the next owner must
+    // replay from there, not from where this member stopped.
+    commitOffset: (topic, partition) => tasks.get(partition)?.restoreOffset(topic) ?? null,
     skipBelow: (topic, partition) => tasks.get(partition)?.nextOffset(topic),
     onFatalError: (err) => {
       logger.error({ code: err.code, err: err.message }, 'the consumer crashed and will not restart');

@@ -10,7 +10,7 @@ export interface PartitionTaskOptions {
   /** Its event-time channels: one per input topic-partition it owns. */
   channels: readonly number[];
   /** The pipeline settings; a task keeps only open sub-windows, so its retentions are one sub-window. */
-  pipeline: Omit<SignalPipelineOptions, 'onBoundary' | 'merged' | 'views' | 'retentionMs' | 'slowRetentionMs'>;
+  pipeline: Omit<SignalPipelineOptions, 'onBoundary' | 'merged' | 'views' | 'retentionMs' | 'slowRetentionMs' | 'perChannelLateness'>;
   /**
    * The task's last published checkpoint, when another owner (or an earlier life) published one: the
    * boundaries up to it are already published, so a restore recomputes them without publishing them.
@@ -86,6 +86,8 @@ export class PartitionTask {
       retentionMs: p.slideMs,
       slowRetentionMs: p.slowSubWindowMs,
       views: [],
+      // Whether an event is late must not depend on how a replay interleaves the task's topics.
+      perChannelLateness: true,
       onBoundary: (b) => this.boundaryClosed(b),
     });
     this.pipeline.setChannels(options.channels);

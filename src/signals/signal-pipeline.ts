@@ -84,6 +84,8 @@ export interface SignalPipelineOptions {
    * to 0 for it: a task's checkpoint already waited for its own late events.
    */
   merged?: boolean;
+  /** Judge lateness per input channel (see `EventTimeWatermarkOptions.perChannelLateness`); partition tasks do. */
+  perChannelLateness?: boolean;
 }
 
 /** Where a signal is answered from. */
@@ -235,7 +237,12 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
       throw new VigilError('VIGIL_CONFIG_INVALID', `windows.slowSubWindow: must be a multiple of windows.slide (${slideMs} ms)`, { details: { key: 'windows.slowSubWindow' } });
     }
     this.prices = options.prices;
-    this.watermark = new EventTimeWatermark({ slideMs, allowedLatenessMs: options.allowedLatenessMs, retentionMs: Math.max(retentionMs, slowRetentionMs) });
+    this.watermark = new EventTimeWatermark({
+      slideMs,
+      allowedLatenessMs: options.allowedLatenessMs,
+      retentionMs: Math.max(retentionMs, slowRetentionMs),
+      perChannelLateness: options.perChannelLateness,
+    });
     this.spans = new FamilyWindowStore({ family: spanFamily(this.enrichment), subWindowMs: slideMs, retentionMs, compression });
     this.requests = new FamilyWindowStore({ family: requestFamily(this.verdicts), subWindowMs: slideMs, retentionMs, compression });
     this.feedback = new FamilyWindowStore({ family: feedbackFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });

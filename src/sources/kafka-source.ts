@@ -153,9 +153,10 @@ export interface KafkaSpanSourceSettings {
   /**
    * The offset to commit for a topic-partition once a run of it is handled, instead of the next
    * one to read: a partition task commits where a new owner must start replaying to rebuild its
-   * state (see `PartitionTask.restoreOffset`). Undefined: the next offset.
+   * state (see `PartitionTask.restoreOffset`). Undefined: the next offset; null: nothing (the
+   * partition's state is gone, so the last committed offset must stand).
    */
-  commitOffset?: (topic: string, partition: number) => number | undefined;
+  commitOffset?: (topic: string, partition: number) => number | null | undefined;
   /**
    * Messages of a topic-partition below this offset are already applied (a redelivery after a
    * rebalance, or a replay from a restore offset the state has passed): they are not decoded nor
@@ -660,6 +661,7 @@ export class KafkaSpanSource {
 
   private notePending(topic: string, partition: number, next: string): void {
     const chosen = this.settings.commitOffset?.(topic, partition);
+    if (chosen === null) return;
     const offset = chosen === undefined ? next : String(chosen);
     let partitions = this.pendingCommits.get(topic);
     if (partitions === undefined) this.pendingCommits.set(topic, (partitions = new Map<number, string>()));

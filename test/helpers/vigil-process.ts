@@ -58,7 +58,10 @@ export async function startVigilRun(configYaml: string, files: Record<string, st
       return m ? m[1] : undefined;
     },
     90_000,
-  );
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}; its log ends: ${stderr.slice(-3000)}`);
+  });
   await waitFor('readiness', async () => ((await fetch(`${api}/readyz`)).status === 200 ? true : undefined), 90_000);
   return {
     child,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Partitioners, type Message } from 'kafkajs';
 import { EvalCodec, FeedbackCodec, SpanCodec } from '../../src/codec/index.js';
@@ -80,8 +83,9 @@ async function answers(api: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const q of QUERIES) {
     const res = await fetch(api + q);
-    assert.equal(res.status, 200, `${q}: ${await res.text()}`);
-    out[q] = await res.json();
+    const body = await res.text();
+    assert.equal(res.status, 200, `${q}: ${body}`);
+    out[q] = JSON.parse(body);
   }
   return out;
 }
@@ -154,6 +158,24 @@ describe('a consumer group of vigil run processes survives a crash, a restart an
 
     // Both closed windows as far as the data goes, and every member answers for the whole group.
     const expected = await answers(single.api);
+    // On a difference, say from which minute back the counts part (the deepEqual below shows what).
+    const counts = async (api: string): Promise<number[]> => {
+      const out: number[] = [];
+      for (let m = 1; m <= 30; m++) {
+        const r = (await (await fetch(`${api}/v1/signals/latency?window=${m}m&stats=count`)).json()) as { groups: { count: number }[] };
+        out.push(r.groups[0]?.count ?? 0);
+      }
+      return out;
+    };
+    const baseline = await counts(single.api);
+    for (const m of live) {
+      const mine = await counts(m.api);
+      const first = mine.findIndex((c, i) => c !== baseline[i]);
+      if (first >= 0) {
+        console.log(`# member ${live.indexOf(m)}: span counts part ${first + 1} min back: ${mine.map((c, i) => c - baseline[i]).join(' ')}`);
+        for (const [i, p] of processes.entries()) writeFileSync(join(tmpdir(), `vigil-group-faults-${i}.log`), p.stderr());
+      }
+    }
     for (const m of live) {
       const status = await m.status();
       assert.equal(status.watermark, end, 'the same last boundary');

@@ -341,3 +341,35 @@ describe('EventTimeWatermark with several channels', () => {
     }
   });
 });
+
+describe('EventTimeWatermark with per-channel lateness', () => {
+  it('an event late by its own channel is late even while another channel holds its sub-window open', () => {
+    const perChannel = new EventTimeWatermark({ slideMs: 10, allowedLatenessMs: 5, perChannelLateness: true });
+    const combined = new EventTimeWatermark({ slideMs: 10, allowedLatenessMs: 5 });
+    for (const wm of [perChannel, combined]) {
+      wm.declareChannels([0, 1]);
+      assert.equal(wm.observe(100, 0), true);
+    }
+    // Channel 1 has not delivered: nothing is closed, yet 80 lies before channel 0's own cut (90).
+    assert.equal(perChannel.observe(80, 0), false);
+    assert.equal(combined.observe(80, 0), true);
+    // Within the allowed lateness of its own channel it still counts.
+    assert.equal(perChannel.observe(96, 0), true);
+    assert.equal(perChannel.observe(91, 0), true);
+    assert.equal(perChannel.lateCount, 1);
+  });
+
+  it('whether an event counts does not depend on how the channels interleave', () => {
+    const a = new EventTimeWatermark({ slideMs: 10, allowedLatenessMs: 5, perChannelLateness: true });
+    const b = new EventTimeWatermark({ slideMs: 10, allowedLatenessMs: 5, perChannelLateness: true });
+    const ch0 = [10, 30, 22, 50, 31, 60];
+    const ch1 = [5, 12, 40, 33, 70];
+    a.declareChannels([0, 1]);
+    b.declareChannels([0, 1]);
+    const first = [...ch0.map((t) => a.observe(t, 0)), ...ch1.map((t) => a.observe(t, 1))];
+    const second: boolean[] = new Array<boolean>(ch0.length + ch1.length);
+    ch1.forEach((t, i) => (second[ch0.length + i] = b.observe(t, 1)));
+    ch0.forEach((t, i) => (second[i] = b.observe(t, 0)));
+    assert.deepEqual(second, first);
+  });
+});
