@@ -207,12 +207,27 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     minBytes: 1,
     maxWaitTimeInMs: 500,
   });
+  // Merged checkpoint by checkpoint (each closes at most one group boundary), the alerts sent
+  // whenever half the sink bound has gathered: what waits for a slow sink stays within
+  // `maxPendingAlerts` plus one boundary's alerts, not a whole fetch's (a fetch can hold hundreds).
   const onMergeBatch = async (payload: EachBatchPayload): Promise<void> => {
     const batch = payload.batch;
-    const partials: TaskPartial[] = [];
-    const checkpoints: TaskCheckpoint[] = [];
-    let through = marker;
+    let partials: TaskPartial[] = [];
+    let gathered: AlertEvent[] = [];
+    const flushAlerts = async (): Promise<void> => {
+      const alerts = gathered;
+      gathered = [];
+      if (leader) await sendAlerts(alerts);
+      else noteAlerts(alerts);
+    };
+    const apply = async (checkpoint: TaskCheckpoint | null): Promise<void> => {
+      for (const a of engine.merge(partials, checkpoint === null ? [] : [checkpoint])) gathered.push(a);
+      merged += partials.length;
+      partials = [];
+      if (gathered.length >= k.maxPendingAlerts / 2) await flushAlerts();
+    };
     for (const message of batch.messages) {
+      if (!payload.isRunning()) return;
       let record;
       try {
         record = decodePartialsMessage(message);
@@ -222,16 +237,18 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       }
       if (record.kind === 'partial') partials.push(record.partial);
       else if (record.kind === 'checkpoint') {
-        checkpoints.push(record.checkpoint);
-        if (!record.checkpoint.idle) knownCheckpoints.set(record.checkpoint.task, Math.max(knownCheckpoints.get(record.checkpoint.task) ?? -Infinity, record.checkpoint.boundary));
-      } else if (record.kind === 'marker') through = Math.max(through, record.through);
+        const c = record.checkpoint;
+        if (!c.idle) knownCheckpoints.set(c.task, Math.max(knownCheckpoints.get(c.task) ?? -Infinity, c.boundary));
+        await apply(c);
+      } else if (record.kind === 'marker' && record.through > marker) {
+        marker = record.through;
+        pruneAlertLog();
+      }
+      readPositions.set(batch.partition, BigInt(message.offset) + 1n);
     }
-    const alerts = engine.merge(partials, checkpoints);
-    merged += partials.length;
-    if (through > marker) marker = through;
+    if (partials.length > 0) await apply(null);
+    await flushAlerts();
     readPositions.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
-    if (leader) await sendAlerts(alerts);
-    else noteAlerts(alerts);
     await payload.heartbeat();
   };
   await merger.connect();

@@ -145,7 +145,9 @@ describe('a deliberately slow alert sink', () => {
     sink.delayMs = 0;
     const done = await waitFor('every span processed', async () => {
       const s = runner.engine.status();
-      return s.eventsIn === spans.length && s.sinkBacklog === 0 && !s.paused ? s : undefined;
+      // The group-wide stage has evaluated every boundary of the data (the closer's partition ends last).
+      const caughtUp = (s.watermark ?? 0) >= T0 + (SUB_WINDOWS - 1) * 10_000;
+      return s.eventsIn === spans.length && caughtUp && s.sinkBacklog === 0 && !s.paused ? s : undefined;
     }, 180_000);
     clearInterval(sampler);
     assert.equal(sink.received.length, done.alertsEmitted);
