@@ -27,6 +27,7 @@ import {
   partialsPartitionOf,
   partialsTopicOf,
 } from './partials-topic.js';
+import { BacklogProgress } from './backlog-progress.js';
 import { SinkDelivery } from './sink-delivery.js';
 
 /** How long a shutdown waits for alerts still queued for a failing sink, ms. */
@@ -373,6 +374,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       }
     },
     handler: async (batch, control) => {
+      progress.batchStart(batch);
       const task = await taskFor(batch);
       const out = task.process({
         topic: batch.topic,
@@ -398,8 +400,11 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       for (const x of batch.feedback) if (x.timestamp > newest) newest = x.timestamp;
       for (const x of batch.evals) if (x.timestamp > newest) newest = x.timestamp;
       await Promise.all([send(messagesOf(task.task, out)), delivery.batch(batch.deadLetters, [], control)]);
+      progress.batchDone(batch);
     },
   });
+  // `first batch` and `caught up` (every assigned partition read to its end) mark a backlog in the log.
+  const progress = new BacklogProgress(logger, () => source.assignedChannels(), () => consumed);
   let onFatal: (err: Error) => void = () => undefined;
   const fatal = new Promise<Error>((resolve) => (onFatal = resolve));
 
