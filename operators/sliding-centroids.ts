@@ -1,4 +1,4 @@
-import { TDigest, type DigestSource } from './t-digest.js';
+import { TDigest, before, type DigestSource, type SortedRun } from './t-digest.js';
 
 /** The digests one group holds in one sub-window, in the order a window merge takes them. */
 export interface DigestSegment {
@@ -7,17 +7,16 @@ export interface DigestSegment {
   readonly digests: readonly DigestSource[];
 }
 
-/** A run of weighted points sorted by mean, each tagged with the start of its sub-window. */
-interface Run {
-  m: Float64Array;
-  w: Float64Array;
-  tag: Float64Array;
-  n: number;
-}
+/**
+ * A run of weighted points sorted by mean, each tagged with the ordinal of its segment (segments
+ * get increasing ordinals as they enter the window). Weights are float32, which holds every
+ * centroid weight exactly (digests keep them as float32 or bytes).
+ */
+type Run = SortedRun;
 
 function newRun(capacity: number): Run {
   const c = Math.max(16, capacity);
-  return { m: new Float64Array(c), w: new Float64Array(c), tag: new Float64Array(c), n: 0 };
+  return { m: new Float64Array(c), w: new Float32Array(c), tag: new Int32Array(c), n: 0 };
 }
 
 function ensureRun(run: Run, capacity: number): void {
@@ -25,18 +24,12 @@ function ensureRun(run: Run, capacity: number): void {
   let c = run.m.length;
   while (c < capacity) c *= 2;
   run.m = new Float64Array(c);
-  run.w = new Float64Array(c);
-  run.tag = new Float64Array(c);
-}
-
-// The order TDigest.merge sorts centroids into: by the double's bits as an ordered key, i.e. by
-// value with −0 before +0.
-function before(x: number, y: number): boolean {
-  return x < y || (x === 0 && y === 0 && 1 / x < 1 / y);
+  run.w = new Float32Array(c);
+  run.tag = new Int32Array(c);
 }
 
 /**
- * Merges `a` (all of it from an earlier sub-window than `b`) with `b` into `out`, dropping points
+ * Merges `a` (all of it from earlier sub-windows than `b`) with `b` into `out`, dropping points
  * of `a` tagged before `cutoff`. Equal means keep `a`'s point first: the stable order of the
  * concatenation `a ++ b`.
  */
@@ -75,19 +68,25 @@ function mergeInto(a: Run, cutoff: number, b: Run, out: Run): void {
 
 const EMPTY_RUN: Run = newRun(0);
 
-/** The sorted run of one segment's centroids, each tagged with the segment's start. */
-function segmentRun(segment: DigestSegment): Run {
+/** Centroids of a segment's digests (pending values flushed). */
+function centroidsOf(segment: DigestSegment): number {
   let n = 0;
   for (const d of segment.digests) n += d.centroidCount;
-  const run = newRun(n);
+  return n;
+}
+
+/** The sorted run of one segment's centroids, each tagged with `ordinal`. */
+function segmentRun(segment: DigestSegment, ordinal: number): Run {
+  const run = newRun(centroidsOf(segment));
   run.n = TDigest.sortCentroidsInto(segment.digests, run.m, run.w);
-  run.tag.fill(segment.start, 0, run.n);
+  run.tag.fill(ordinal, 0, run.n);
   return run;
 }
 
-/** The sorted run of several consecutive segments: pairwise merges, earlier segments left. */
-function segmentsRun(segments: readonly DigestSegment[]): Run {
-  let runs = segments.map(segmentRun);
+/** The sorted run of several consecutive segments (ordinals from `first`): pairwise merges, earlier segments left. */
+function segmentsRun(segments: readonly DigestSegment[], first: number): Run {
+  if (segments.length === 0) return EMPTY_RUN;
+  let runs = segments.map((s, i) => segmentRun(s, first + i));
   while (runs.length > 1) {
     const next: Run[] = [];
     for (let i = 0; i + 1 < runs.length; i += 2) {
@@ -98,27 +97,41 @@ function segmentsRun(segments: readonly DigestSegment[]): Run {
     if (runs.length % 2 === 1) next.push(runs[runs.length - 1]);
     runs = next;
   }
-  return runs[0] ?? newRun(0);
+  return runs[0];
 }
 
 /**
  * The centroids of every digest in a sliding window of sub-windows, kept sorted across slides in
  * exactly the order {@link TDigest.merge} sorts their concatenation into, so that {@link merged}
- * returns what `TDigest.merge(digests())` would — bit for bit — at the cost of one linear merge
- * per slide and one compression pass instead of a copy and a sort of every centroid each time.
- * For windows over closed (immutable) sub-windows that slide forwards: a rule view's window,
- * re-read at every slide boundary.
+ * returns what `TDigest.merge(digests())` would — bit for bit — at the cost of one linear pass
+ * per slide instead of a copy and a sort of every centroid each time: a slide only sorts the
+ * segments that entered, and the next {@link merged} merges them into the kept run, dropping the
+ * points of the segments that left, and compresses in that same pass. For windows over closed
+ * (immutable) sub-windows that slide forwards: a rule view's window, re-read at every slide
+ * boundary.
  *
- * Memory: 24 bytes per centroid of the window, twice (the merge double-buffers).
+ * Memory: 16 bytes per centroid of the window, twice (the merge double-buffers).
  */
 export class SlidingCentroids {
   private run: Run = newRun(0);
   private spare: Run = newRun(0);
   private readonly segments: DigestSegment[] = [];
+  /** Parallel to `segments`: each one's ordinal (the tag of its points), centroid count and its digests' `TDigest.statsOf`. */
+  private readonly ordinals: number[] = [];
+  private readonly counts: number[] = [];
+  private readonly stats: Float64Array[] = [];
+  private nextOrdinal = 0;
+  // The last slide, until merged into `run`: drop the points tagged before `cutoff`, merge
+  // `pendingRun` in.
+  private pending = false;
+  private cutoff = 0;
+  private pendingRun: Run = EMPTY_RUN;
+  /** Centroids in the window (the pending slide applied). */
+  private held = 0;
 
   /** Centroids held. */
   get size(): number {
-    return this.run.n;
+    return this.held;
   }
 
   /** True when the window holds no segment. */
@@ -137,13 +150,26 @@ export class SlidingCentroids {
     let first = 0;
     while (first < added.length && added[first].start < cutoff) first++;
     if (dropped === 0 && first === added.length) return [];
+    // A slide not merged yet (its window was never read) is merged now, without compressing.
+    this.settle();
     const left = this.segments.splice(0, dropped);
+    this.ordinals.splice(0, dropped);
+    this.stats.splice(0, dropped);
+    for (const c of this.counts.splice(0, dropped)) this.held -= c;
     const kept = first === 0 ? added : added.slice(first);
-    for (const s of kept) this.segments.push(s);
-    mergeInto(this.run, cutoff, kept.length === 0 ? EMPTY_RUN : segmentsRun(kept), this.spare);
-    const t = this.run;
-    this.run = this.spare;
-    this.spare = t;
+    // Points of the segments still held have ordinals from the first one's on.
+    const firstNew = this.nextOrdinal;
+    this.cutoff = this.ordinals.length > 0 ? this.ordinals[0] : firstNew;
+    for (const s of kept) {
+      this.segments.push(s);
+      this.ordinals.push(this.nextOrdinal++);
+      const c = centroidsOf(s);
+      this.counts.push(c);
+      this.stats.push(TDigest.statsOf(s.digests));
+      this.held += c;
+    }
+    this.pendingRun = segmentsRun(kept, firstNew);
+    this.pending = true;
     return left;
   }
 
@@ -154,8 +180,30 @@ export class SlidingCentroids {
     return out;
   }
 
-  /** `TDigest.merge(this.digests(), compression)`, from the kept order. */
+  /**
+   * `TDigest.merge(this.digests(), compression)`, from the kept order. The digests are read when
+   * their segment enters the window: they must not change while in it.
+   */
   merged(compression?: number): TDigest {
-    return TDigest.mergeSorted(this.digests(), this.run.m, this.run.w, this.run.n, compression);
+    if (!this.pending) return TDigest.mergeSortedRuns(this.stats, this.run, -Infinity, EMPTY_RUN, null, this.run.n, compression);
+    ensureRun(this.spare, this.held);
+    const d = TDigest.mergeSortedRuns(this.stats, this.run, this.cutoff, this.pendingRun, this.spare, this.held, compression);
+    this.swap();
+    return d;
+  }
+
+  /** Merges a pending slide into the run. */
+  private settle(): void {
+    if (!this.pending) return;
+    mergeInto(this.run, this.cutoff, this.pendingRun, this.spare);
+    this.swap();
+  }
+
+  private swap(): void {
+    const t = this.run;
+    this.run = this.spare;
+    this.spare = t;
+    this.pending = false;
+    this.pendingRun = EMPTY_RUN;
   }
 }

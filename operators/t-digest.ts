@@ -85,12 +85,92 @@ const CENTROID_ARRAYS_BYTES = 336;
 
 const EMPTY = new Float64Array(0);
 const EMPTY_W = new Float32Array(0);
+const EMPTY_TAGS = new Int32Array(0);
+
+/**
+ * Points sorted as {@link TDigest.sortCentroidsInto} sorts centroids, each tagged with an integer
+ * (a sliding window's segment): `n` of them in the leading elements of the arrays.
+ */
+export interface SortedRun {
+  m: Float64Array;
+  w: Float32Array;
+  tag: Int32Array;
+  n: number;
+}
+
+/** The order of {@link TDigest.sortCentroidsInto}: by value, −0 before +0. */
+export function before(x: number, y: number): boolean {
+  return x < y || (x === 0 && y === 0 && 1 / x < 1 / y);
+}
 
 /** Allocates centroid storage for `cap` centroids: means and weights in one ArrayBuffer. */
 function allocCentroids(cap: number): [Float64Array, Float32Array] {
   if (cap === 0) return [EMPTY, EMPTY_W];
+  if (slabOn) {
+    // 12 bytes per centroid, rounded up so that the next means start 8-byte aligned.
+    const bytes = (12 * cap + 7) & ~7;
+    if (slab === null || slabUsed + bytes > slab.byteLength) {
+      slab = new ArrayBuffer(Math.max(SLAB_BYTES, bytes));
+      slabUsed = 0;
+    }
+    const at = slabUsed;
+    slabUsed += bytes;
+    return [new Float64Array(slab, at, cap), new Float32Array(slab, at + 8 * cap, cap)];
+  }
   const ab = new ArrayBuffer(12 * cap);
   return [new Float64Array(ab, 0, cap), new Float32Array(ab, 8 * cap, cap)];
+}
+
+// While TDigest.pack flushes the digests it packs, their centroid storage comes from shared slabs
+// instead of an ArrayBuffer each: those digests are usually dropped together right after, and a
+// slab lives exactly as long as any digest using it.
+const SLAB_BYTES = 64 * 1024;
+let slabOn = false;
+let slab: ArrayBuffer | null = null;
+let slabUsed = 0;
+
+/** True when the first `n` weights are all whole counts from 1 to 255 (a pack stores them as bytes). */
+function byteWeights(w: Float32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const x = w[i];
+    if (!(x >= 1 && x <= 255 && Math.floor(x) === x)) return false;
+  }
+  return true;
+}
+
+// Pending-value buffers no digest uses any more (packed or compacted digests give theirs back), by
+// size class: buffers grow 32, 64, … values, and a new digest takes one of those sizes from here
+// instead of allocating a new ArrayBuffer. Only the sizes up to POOL_MAX_SIZE are kept, a bounded
+// number of each (≈ 1.4 MB at most).
+const POOL_MIN_SIZE = 32;
+const POOL_MAX_SIZE = 1024;
+const bufferPool: Float64Array[][] = [];
+const POOL_LIMITS: number[] = [];
+for (let size = POOL_MIN_SIZE, k = 0; size <= POOL_MAX_SIZE; size *= 2, k++) {
+  bufferPool.push([]);
+  POOL_LIMITS.push(Math.max(32, Math.min(512, (256 * 1024) / (8 * size))));
+}
+
+/** Size class of a buffer of `size` values, or -1 when such buffers are not pooled. */
+function poolClass(size: number): number {
+  if (size < POOL_MIN_SIZE || size > POOL_MAX_SIZE || (size & (size - 1)) !== 0) return -1;
+  return 31 - Math.clz32(size / POOL_MIN_SIZE);
+}
+
+/** A pending buffer of `size` values (its contents are garbage). */
+function takeBuffer(size: number): Float64Array {
+  const k = poolClass(size);
+  if (k >= 0) {
+    const pooled = bufferPool[k].pop();
+    if (pooled !== undefined) return pooled;
+  }
+  return new Float64Array(size);
+}
+
+/** Gives a pending buffer no digest uses any more back to the pool. */
+function releaseBuffer(buf: Float64Array): void {
+  const k = poolClass(buf.length);
+  if (k >= 0 && bufferPool[k].length < POOL_LIMITS[k]) bufferPool[k].push(buf);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,6 +550,8 @@ function checkQ(q: number): void {
 
 /** Doubles of a packed digest's header: n, cw, total, lo, loW, hi, hiW, unit, compression, maxBuffer. */
 const PACK_HEADER = 10;
+/** Doubles per digest of {@link TDigest.statsOf}: compression, n, cw, total, lo, loW, hi, hiW, unit. */
+const STATS_FIELDS = 9;
 /** Estimated V8 cost of a {@link PackedDigest} object itself (three fields). */
 const PACKED_OBJECT_BYTES = 48;
 
@@ -692,8 +774,11 @@ export class TDigest {
   private makeRoom(): void {
     const len = this.buf.length;
     if (len < this.maxBuffer) {
-      const nb = new Float64Array(Math.min(this.maxBuffer, Math.max(32, 2 * len)));
-      nb.set(this.buf);
+      const nb = takeBuffer(Math.min(this.maxBuffer, Math.max(POOL_MIN_SIZE, 2 * len)));
+      if (len > 0) {
+        nb.set(this.buf);
+        releaseBuffer(this.buf);
+      }
       this.buf = nb;
     } else {
       this.flush();
@@ -939,31 +1024,82 @@ export class TDigest {
   }
 
   /**
+   * The figures {@link TDigest.mergeSortedRuns} reads of each of `digests` (pending values flushed
+   * first), in order, so that a window holding the same digests for many merges reads them from
+   * one small array instead of every digest each time: per digest its compression, centroid count,
+   * weight, sum, minimum and its weight, maximum and its weight, and unit weight.
+   */
+  static statsOf(digests: readonly DigestSource[]): Float64Array {
+    const out = new Float64Array(STATS_FIELDS * digests.length);
+    for (let k = 0; k < digests.length; k++) {
+      const d = digests[k];
+      const r = STATS_FIELDS * k;
+      if (d instanceof PackedDigest) {
+        const h = d.data;
+        const at = d.at;
+        out[r] = h[at + 8];
+        out[r + 1] = h[at];
+        for (let i = 1; i <= 7; i++) out[r + 1 + i] = h[at + i];
+      } else {
+        d.flush();
+        out[r] = d.compression;
+        out[r + 1] = d.n;
+        out[r + 2] = d.cw;
+        out[r + 3] = d.total;
+        out[r + 4] = d.lo;
+        out[r + 5] = d.loW;
+        out[r + 6] = d.hi;
+        out[r + 7] = d.hiW;
+        out[r + 8] = d.unit;
+      }
+    }
+    return out;
+  }
+
+  /** {@link absorbStats} of a {@link statsOf} record. */
+  private absorbRecord(rec: Float64Array, r: number): void {
+    this.cw += rec[r + 2];
+    this.total += rec[r + 3];
+    this.noteLow(rec[r + 4], rec[r + 5]);
+    this.noteHigh(rec[r + 6], rec[r + 7]);
+    if (rec[r + 8] < this.unit) this.unit = rec[r + 8];
+  }
+
+  /**
    * Packs `digests` into one buffer of means and one of weights and returns them as
    * {@link PackedDigest}s, in order: the same centroids and exact statistics (pending values are
    * flushed first), at a few dozen bytes each instead of several hundred for a compacted digest's
    * object, typed arrays and `ArrayBuffer`. For many small digests that no longer change — the
-   * digests of a closed sub-window. The digests themselves are left as they are.
+   * digests of a closed sub-window. The digests themselves are left as they are (flushed); meant to
+   * be dropped after, they allocate as little as possible: their flushed centroids go to shared
+   * slabs, and their emptied pending buffers to a pool that new digests take theirs from.
    */
   static pack(digests: readonly TDigest[]): PackedDigest[] {
     let doubles = 0;
     let wide = 0;
     let narrow = 0;
     // Small digests keep every value as a weight-1 centroid: their weights fit in a byte each.
-    const small = digests.map((d) => {
-      d.flush();
-      doubles += PACK_HEADER + d.n;
-      const w = d.w;
-      for (let i = 0; i < d.n; i++) {
-        const x = w[i];
-        if (!(x >= 1 && x <= 255 && Math.floor(x) === x)) {
-          wide += d.n;
-          return false;
+    const small: boolean[] = [];
+    slabOn = true;
+    try {
+      for (let k = 0; k < digests.length; k++) {
+        const d = digests[k];
+        d.flush();
+        // Emptied by the flush: the buffer goes to other digests (a later add here takes another).
+        if (d.buf !== EMPTY) {
+          releaseBuffer(d.buf);
+          d.buf = EMPTY;
         }
+        const narrowWeights = byteWeights(d.w, d.n);
+        small.push(narrowWeights);
+        doubles += PACK_HEADER + d.n;
+        if (narrowWeights) narrow += d.n;
+        else wide += d.n;
       }
-      narrow += d.n;
-      return true;
-    });
+    } finally {
+      slabOn = false;
+      slab = null;
+    }
     const data = new Float64Array(doubles);
     const weights = new Float32Array(wide);
     const counts = new Uint8Array(narrow);
@@ -984,13 +1120,16 @@ export class TDigest {
       data[at + 7] = d.unit;
       data[at + 8] = d.compression;
       data[at + 9] = d.maxBuffer;
-      data.set(d.m.subarray(0, n), at + PACK_HEADER);
+      const m = d.m;
+      const w = d.w;
+      const o = at + PACK_HEADER;
+      for (let i = 0; i < n; i++) data[o + i] = m[i];
       if (small[k]) {
-        counts.set(d.w.subarray(0, n), cAt);
+        for (let i = 0; i < n; i++) counts[cAt + i] = w[i];
         out.push(new PackedDigest(data, counts, at, cAt));
         cAt += n;
       } else {
-        weights.set(d.w.subarray(0, n), wAt);
+        for (let i = 0; i < n; i++) weights[wAt + i] = w[i];
         out.push(new PackedDigest(data, weights, at, wAt));
         wAt += n;
       }
@@ -1030,7 +1169,7 @@ export class TDigest {
    *
    * @throws RangeError when the arrays hold fewer than the digests' centroids.
    */
-  static sortCentroidsInto(digests: readonly DigestSource[], means: Float64Array, weights: Float64Array): number {
+  static sortCentroidsInto(digests: readonly DigestSource[], means: Float64Array, weights: Float64Array | Float32Array): number {
     let N = 0;
     for (const d of digests) N += flushedCount(d);
     if (means.length < N || weights.length < N) {
@@ -1080,6 +1219,138 @@ export class TDigest {
     const count = compressStream(means, weights, N, out.cw, out.compression, out.unit, sOM, sOW);
     out.store(sOM, sOW, count, true);
     return out;
+  }
+
+  /**
+   * {@link TDigest.mergeSorted} for a sliding window that keeps its centroids as sorted runs (see
+   * `SlidingCentroids`): the digests merged are given by their {@link TDigest.statsOf} records (in
+   * merge order), and their sorted centroids are the points of runs `a` and `b` tagged at least
+   * `cutoff` — `a`'s from earlier digests than `b`'s, so `b`'s point comes first only when its mean
+   * sorts strictly before, as {@link TDigest.sortCentroidsInto} orders a concatenation — `n` points
+   * in all. One pass merges them into `out` when given (the window's next run) and runs the
+   * compression on the way. Same result as `mergeSorted`, bit for bit.
+   *
+   * @throws RangeError when `n` is not the digests' centroid count, or the runs do not hold `n`
+   *   points at or after `cutoff`.
+   */
+  static mergeSortedRuns(
+    stats: readonly Float64Array[],
+    a: SortedRun,
+    cutoff: number,
+    b: SortedRun,
+    out: SortedRun | null,
+    n: number,
+    compression?: number,
+  ): TDigest {
+    // The largest δ of the digests (as merge takes it) unless one is given.
+    let delta = compression ?? 0;
+    let N = 0;
+    let digests = 0;
+    for (let s = 0; s < stats.length; s++) {
+      const rec = stats[s];
+      for (let r = 0; r < rec.length; r += STATS_FIELDS) {
+        if (compression === undefined && rec[r] > delta) delta = rec[r];
+        N += rec[r + 1];
+        digests++;
+      }
+    }
+    if (compression === undefined && digests === 0) delta = DEFAULT_COMPRESSION;
+    const result = new TDigest(delta);
+    if (N !== n || (out !== null && (out.m.length < n || out.w.length < n || out.tag.length < n))) {
+      throw new RangeError(`TDigest.mergeSortedRuns: got ${n} sorted centroids for digests holding ${N}`);
+    }
+    if (out !== null) out.n = 0;
+    if (N === 0) return result;
+    for (let s = 0; s < stats.length; s++) {
+      const rec = stats[s];
+      for (let r = 0; r < rec.length; r += STATS_FIELDS) if (rec[r + 1] > 0) result.absorbRecord(rec, r);
+    }
+    ensureScratch(N);
+    const outM = sOM;
+    const outW = sOW;
+    const W = result.cw;
+    // compressStream's pass, fed by the merge (see there for the scale function).
+    let z = 4 * Math.log(Math.max(1, W / result.unit) / delta) + 24;
+    if (!(z > 1)) z = 1;
+    const e = Math.exp(-z / delta);
+    const { m: am, w: aw, tag: at } = a;
+    const { m: bm, w: bw, tag: bt } = b;
+    const an = a.n;
+    const bn = b.n;
+    const write = out !== null;
+    const om = write ? out.m : EMPTY;
+    const ow = write ? out.w : EMPTY_W;
+    const ot = write ? out.tag : EMPTY_TAGS;
+    const last = N - 1;
+    let i = 0;
+    let k = 0;
+    let o = 0;
+    let j = 0;
+    let cw = 0;
+    let cs = 0;
+    let lo = 0;
+    let hi = 0;
+    let wSoFar = 0;
+    let wLimit = 0;
+    for (;;) {
+      while (i < an && at[i] < cutoff) i++;
+      while (k < bn && bt[k] < cutoff) k++;
+      let x: number;
+      let xw: number;
+      let xt: number;
+      if (i < an) {
+        const y = am[i];
+        if (k < bn && before(bm[k], y)) {
+          x = bm[k];
+          xw = bw[k];
+          xt = bt[k++];
+        } else {
+          x = y;
+          xw = aw[i];
+          xt = at[i++];
+        }
+      } else if (k < bn) {
+        x = bm[k];
+        xw = bw[k];
+        xt = bt[k++];
+      } else break;
+      if (o === N) break;
+      if (write) {
+        om[o] = x;
+        ow[o] = xw;
+        ot[o] = xt;
+      }
+      if (o === 0) {
+        cw = xw;
+        cs = x * xw;
+        lo = x;
+        hi = x;
+      } else if (wSoFar + cw + xw <= wLimit && o !== last) {
+        cw += xw;
+        cs += x * xw;
+        hi = x;
+      } else {
+        outM[j] = runMean(cs, cw, lo, hi);
+        outW[j] = cw;
+        j++;
+        wSoFar += cw;
+        const q = wSoFar / W;
+        wLimit = q >= 1 ? W : (W * q) / (q + (1 - q) * e);
+        cw = xw;
+        cs = x * xw;
+        lo = x;
+        hi = x;
+      }
+      o++;
+    }
+    if (o !== N || i < an || k < bn) {
+      throw new RangeError(`TDigest.mergeSortedRuns: the runs do not hold the digests' ${N} centroids`);
+    }
+    outM[j] = runMean(cs, cw, lo, hi);
+    outW[j] = cw;
+    if (write) out.n = N;
+    result.store(outM, outW, j + 1, true);
+    return result;
   }
 
   /** Appends this digest's centroids to (sAM, sAW) at offset `o`; returns the new offset. */
@@ -1310,6 +1581,7 @@ export class TDigest {
       this.w = w;
       this.cap = n;
     }
+    if (this.buf !== EMPTY) releaseBuffer(this.buf);
     this.buf = EMPTY;
     this.wbuf = EMPTY;
     return this;

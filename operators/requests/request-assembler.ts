@@ -164,122 +164,255 @@ const NOTHING: readonly AssembledRequest[] = Object.freeze([]);
 
 type Draft = { -readonly [K in keyof AssembledRequest]: AssembledRequest[K] };
 
-/** The state of one open request: its future {@link AssembledRequest} plus what derives its fields. */
-class OpenRequest {
-  readonly req: Draft;
-  /** When the request is due: the root's end, else the first span's start + timeout. */
-  due: number;
-  done = false;
-  rootSeen = false;
-  rootModel = false;
-  llmStart = Infinity;
-  earliest: number;
-  latest: number;
-  anyError = false;
-  childFailed = false;
+// An open request lives in a slot of the assembler's columns, not in objects of its own: of a
+// request, only its trace id string outlives a young-generation collection, and the
+// AssembledRequest is built once, when it is emitted.
 
-  constructor(span: LlmSpan, due: number) {
-    this.due = due;
-    this.earliest = span.startTime;
-    this.latest = span.startTime + span.durationMs;
-    this.req = {
-      traceId: span.traceId,
-      service: span.service,
-      operation: span.operation,
-      tenantId: null,
-      userId: null,
-      sessionId: null,
-      model: null,
-      provider: null,
-      startTime: span.startTime,
-      durationMs: span.durationMs,
-      spanCount: 0,
-      llmCalls: 0,
-      costUsd: 0,
-      unpricedSpans: 0,
-      inputTokens: 0,
-      outputTokens: 0,
-      status: 'OK',
-      failed: false,
-      degraded: false,
-      retries: 0,
-      fallback: false,
-      errorTypes: 0,
-      timeouts: 0,
-      rateLimits: 0,
-      rootMissing: false,
-      evicted: false,
-      injection: false,
-      piiFindings: 0,
-    };
+/** String columns of a slot, at `STRINGS * slot + …`. */
+const S_TRACE = 0;
+const S_SERVICE = 1;
+const S_OPERATION = 2;
+const S_TENANT = 3;
+const S_USER = 4;
+const S_SESSION = 5;
+const S_MODEL = 6;
+const S_PROVIDER = 7;
+const STRINGS = 8;
+
+/** Number columns of a slot, at `NUMBERS * slot + …`. */
+const N_START = 0;
+const N_DURATION = 1;
+const N_SPANS = 2;
+const N_LLM_CALLS = 3;
+const N_COST = 4;
+const N_UNPRICED = 5;
+const N_INPUT_TOKENS = 6;
+const N_OUTPUT_TOKENS = 7;
+const N_RETRIES = 8;
+const N_ERROR_TYPES = 9;
+const N_TIMEOUTS = 10;
+const N_RATE_LIMITS = 11;
+const N_PII = 12;
+/** When the request is due: the root's end, else the first span's start + timeout. */
+const N_DUE = 13;
+/** Start of the LLM span the model comes from (Infinity before one). */
+const N_LLM_START = 14;
+const N_EARLIEST = 15;
+const N_LATEST = 16;
+const NUMBERS = 17;
+
+/** Flag bits of a slot. */
+const F_ERROR = 1; // status ERROR (the root's, once it arrived)
+const F_FALLBACK = 2;
+const F_INJECTION = 4;
+const F_ROOT_SEEN = 8;
+const F_ROOT_MODEL = 16;
+const F_ANY_ERROR = 32;
+const F_CHILD_FAILED = 64;
+
+/** Columns of a position of the recent ring, at `RECENT_STRINGS * (pos % RECENT_CHUNK) + …` in its chunk. */
+const R_TRACE = 0;
+const R_SERVICE = 1;
+const R_OPERATION = 2;
+const R_MODEL = 3;
+const R_PROVIDER = 4;
+const R_TENANT = 5;
+const R_USER = 6;
+const RECENT_STRINGS = 7;
+/** Positions per chunk of the recent ring (a power of two): the ring grows by chunks, never copied. */
+const RECENT_CHUNK_BITS = 12;
+const RECENT_CHUNK = 1 << RECENT_CHUNK_BITS;
+
+const INITIAL_SLOTS = 256;
+const NO_SLOT = -1;
+
+/** Seeded FNV-1a over the UTF-16 code units, with murmur3's finaliser for the low bits. */
+function traceHash(id: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Trace id → integer, by open addressing (linear probing, backward-shift deletion, at most half
+ * full) over parallel arrays: the caller hashes an id once ({@link traceHash}) and a probe compares
+ * stored hashes before any string, so a lookup touches one or two cache lines instead of a `Map`'s
+ * bucket, entry chain and key strings.
+ */
+class TraceTable {
+  private mask = 1023;
+  private hashes = new Int32Array(1024);
+  private keys: (string | null)[] = new Array<string | null>(1024).fill(null);
+  private values = new Int32Array(1024);
+  size = 0;
+
+  /** The value of `id` (hash `h`), or -1. */
+  get(id: string, h: number): number {
+    const mask = this.mask;
+    const keys = this.keys;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === null) return -1;
+      if (this.hashes[i] === h && k === id) return this.values[i];
+    }
+  }
+
+  /** Sets the value of `id` (hash `h`), adding it when absent. */
+  set(id: string, h: number, value: number): void {
+    if (2 * (this.size + 1) > this.mask + 1) this.grow();
+    const mask = this.mask;
+    const keys = this.keys;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === null) break;
+      if (this.hashes[i] === h && k === id) {
+        this.values[i] = value;
+        return;
+      }
+    }
+    keys[i] = id;
+    this.hashes[i] = h;
+    this.values[i] = value;
+    this.size++;
+  }
+
+  /** Removes `id` (hash `h`) when present. */
+  delete(id: string, h: number): void {
+    const mask = this.mask;
+    const keys = this.keys;
+    const hashes = this.hashes;
+    const values = this.values;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === null) return;
+      if (hashes[i] === h && k === id) break;
+    }
+    this.size--;
+    // Backward shift: move up every later entry of the run that may sit no earlier than its home.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = keys[j];
+      if (k === null) break;
+      const home = hashes[j] & mask;
+      // Entry j may move to the hole at i when its home is not cyclically within (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        keys[i] = k;
+        hashes[i] = hashes[j];
+        values[i] = values[j];
+        i = j;
+      }
+    }
+    keys[i] = null;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldHashes = this.hashes;
+    const oldValues = this.values;
+    const cap = 2 * (this.mask + 1);
+    this.mask = cap - 1;
+    this.keys = new Array<string | null>(cap).fill(null);
+    this.hashes = new Int32Array(cap);
+    this.values = new Int32Array(cap);
+    const mask = this.mask;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const k = oldKeys[j];
+      if (k === null) continue;
+      const h = oldHashes[j];
+      let i = h & mask;
+      while (this.keys[i] !== null) i = (i + 1) & mask;
+      this.keys[i] = k;
+      this.hashes[i] = h;
+      this.values[i] = oldValues[j];
+    }
   }
 }
 
 /**
- * Binary min-heap of (due time, request) in parallel arrays. Entries are never removed out of order:
- * an entry is stale when its request is done or its due time changed since the push (lazy deletion).
+ * Binary min-heap of (due time, slot, generation) in parallel typed arrays. Entries are never
+ * removed out of order: an entry is stale when its slot was freed since the push (its generation
+ * moved on) or its due time changed (lazy deletion).
  */
 class DueHeap {
   due = new Float64Array(1024);
-  items: (OpenRequest | undefined)[] = [];
+  slot = new Int32Array(1024);
+  gen = new Int32Array(1024);
   size = 0;
 
-  push(due: number, item: OpenRequest): void {
+  push(due: number, slot: number, gen: number): void {
     if (this.size === this.due.length) {
-      const grown = new Float64Array(this.due.length * 2);
-      grown.set(this.due);
-      this.due = grown;
+      const n = this.due.length * 2;
+      const due2 = new Float64Array(n);
+      due2.set(this.due);
+      this.due = due2;
+      const slot2 = new Int32Array(n);
+      slot2.set(this.slot);
+      this.slot = slot2;
+      const gen2 = new Int32Array(n);
+      gen2.set(this.gen);
+      this.gen = gen2;
     }
-    this.siftUp(this.size++, due, item);
+    this.siftUp(this.size++, due, slot, gen);
   }
 
   pop(): void {
     const last = --this.size;
-    const due = this.due[last];
-    const item = this.items[last] as OpenRequest;
-    this.items[last] = undefined;
-    if (last > 0) this.siftDown(0, due, item);
+    if (last > 0) this.siftDown(0, this.due[last], this.slot[last], this.gen[last]);
   }
 
-  /** Drops stale entries and rebuilds the heap, O(size). */
-  compact(): void {
+  /** Keeps the entries `live` accepts and rebuilds the heap, O(size). */
+  compact(live: (due: number, slot: number, gen: number) => boolean): void {
     let n = 0;
     for (let i = 0; i < this.size; i++) {
-      const item = this.items[i] as OpenRequest;
-      if (item.done || item.due !== this.due[i]) continue;
+      if (!live(this.due[i], this.slot[i], this.gen[i])) continue;
       this.due[n] = this.due[i];
-      this.items[n++] = item;
+      this.slot[n] = this.slot[i];
+      this.gen[n++] = this.gen[i];
     }
-    for (let i = n; i < this.size; i++) this.items[i] = undefined;
     this.size = n;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, this.due[i], this.items[i] as OpenRequest);
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, this.due[i], this.slot[i], this.gen[i]);
   }
 
-  private siftUp(i: number, due: number, item: OpenRequest): void {
+  private siftUp(i: number, due: number, slot: number, gen: number): void {
+    const d = this.due;
+    const s = this.slot;
+    const g = this.gen;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.due[parent] <= due) break;
-      this.due[i] = this.due[parent];
-      this.items[i] = this.items[parent];
+      if (d[parent] <= due) break;
+      d[i] = d[parent];
+      s[i] = s[parent];
+      g[i] = g[parent];
       i = parent;
     }
-    this.due[i] = due;
-    this.items[i] = item;
+    d[i] = due;
+    s[i] = slot;
+    g[i] = gen;
   }
 
-  private siftDown(i: number, due: number, item: OpenRequest): void {
+  private siftDown(i: number, due: number, slot: number, gen: number): void {
     const n = this.size;
+    const d = this.due;
+    const s = this.slot;
+    const g = this.gen;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && this.due[child + 1] < this.due[child]) child++;
-      if (this.due[child] >= due) break;
-      this.due[i] = this.due[child];
-      this.items[i] = this.items[child];
+      if (child + 1 < n && d[child + 1] < d[child]) child++;
+      if (d[child] >= due) break;
+      d[i] = d[child];
+      s[i] = s[child];
+      g[i] = g[child];
       i = child;
     }
-    this.due[i] = due;
-    this.items[i] = item;
+    d[i] = due;
+    s[i] = slot;
+    g[i] = gen;
   }
 }
 
@@ -303,15 +436,20 @@ class DueHeap {
  * **Memory** (measured on Node 20 x64, 32-character trace ids): open requests are at most
  * `maxOpenRequests`; when a new trace would exceed it the oldest open request (by arrival of its
  * first span) is emitted early with `evicted` (and `rootMissing` if its root had not come). An open
- * request keeps one aggregate record, no spans: ≈ 480 B plus its trace id (≈ 56 B) — ≈ 54 MB at the
- * default 100 000. Completed requests are remembered for {@link lookup} and late-span detection in an
- * index of at most `maxRecentRequests`, FIFO by completion: ≈ 120 B per entry plus the trace id —
- * ≈ 35 MB at the default 200 000.
+ * request is a slot of typed-array and string columns — its aggregates, no spans and no object of
+ * its own: ≈ 300 B with its hash-table and heap entries, plus its trace id (≈ 56 B) — ≈ 36 MB at
+ * the default 100 000. The columns double as needed and are kept at their largest size (≈ 220 B
+ * per slot) for the next burst. Completed requests are remembered for {@link lookup} and late-span
+ * detection in an index of at most `maxRecentRequests`, FIFO by completion: ≈ 110 B per entry (a
+ * hash-table entry and a row of the trace id and dimensions) plus the trace id — ≈ 33 MB at the
+ * default 200 000. Trace ids are looked up by a seeded hash computed once per trace (the
+ * assembler remembers the last span's request), never by a `Map` probe.
  *
  * **Emission.** {@link advance} and {@link flush} return the requests they emit, in due-time order,
  * after any evicted ones queued since the previous call (or evictions go to `onEvict` at once). When
  * nothing is emitted they return one shared frozen empty array, so a quiet advance allocates nothing.
- * Each returned request object is the caller's; the assembler keeps only a small dimensions record.
+ * Each returned request object is built when it is emitted and is the caller's; the assembler keeps
+ * only its dimensions.
  */
 export class RequestAssembler {
   /** Timeout of a request without a root, ms. */
@@ -324,11 +462,38 @@ export class RequestAssembler {
   private readonly onEvict: ((request: AssembledRequest) => void) | undefined;
   private queue: AssembledRequest[] = [];
   private readonly costOf: SpanCostFunction;
-  private readonly open = new Map<string, OpenRequest>();
-  private readonly recent = new Map<string, RequestDimensions>();
-  // Trace ids of `recent` in completion order, a ring of maxRecentRequests: the oldest is dropped
-  // without an iterator per completed request.
-  private recentOrder: string[] = [];
+  /** Open requests: trace id → slot. */
+  private readonly open = new TraceTable();
+  // Per-instance seed of the trace-id hash (as a Map seeds its own), so colliding ids cannot be
+  // prepared in advance.
+  private readonly seed = (Math.random() * 0x100000000) | 0;
+  // Slot columns (see S_*, N_*, F_*), grown by doubling.
+  private capacity = 0;
+  private strs: (string | null)[] = [];
+  private nums = new Float64Array(0);
+  private flags = new Int32Array(0);
+  /** Bumped when a slot is freed, so the heap's entries for its previous request read as stale. */
+  private gens = new Int32Array(0);
+  /** The trace id's hash of each slot. */
+  private hashes = new Int32Array(0);
+  // Open slots in arrival order of their first spans (the oldest is evicted first): a doubly
+  // linked list at 2·slot (previous) and 2·slot + 1 (next).
+  private links = new Int32Array(0);
+  private oldest = NO_SLOT;
+  private newest = NO_SLOT;
+  /** Free slots, a stack. */
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  // The slot of the last span's trace: the spans of a trace usually arrive together.
+  private lastTrace: string | null = null;
+  private lastSlot = NO_SLOT;
+  /** Completed requests: trace id → position in the recent ring. */
+  private readonly recent = new TraceTable();
+  // Trace ids of `recent` in completion order, a ring of maxRecentRequests, with their dimensions
+  // (see R_*) and hashes, in chunks: the oldest is dropped without an iterator per completed request.
+  private readonly recentRows: (string | null)[][] = [];
+  private readonly recentHashes: Int32Array[] = [];
+  private recentCount = 0;
   private recentHead = 0;
   private readonly heap = new DueHeap();
   private emitted = 0;
@@ -383,20 +548,23 @@ export class RequestAssembler {
       this.invalid++;
       return;
     }
-    let st = this.open.get(span.traceId);
-    if (st === undefined) {
-      if (this.recent.has(span.traceId)) {
-        this.late++;
-        return;
+    const traceId = span.traceId;
+    let slot = traceId === this.lastTrace ? this.lastSlot : NO_SLOT;
+    if (slot === NO_SLOT) {
+      const h = traceHash(traceId, this.seed);
+      slot = this.open.get(traceId, h);
+      if (slot === NO_SLOT) {
+        if (this.recent.size > 0 && this.recent.get(traceId, h) >= 0) {
+          this.late++;
+          return;
+        }
+        if (this.open.size >= this.maxOpenRequests) this.evictOldest();
+        slot = this.openSlot(span, h);
       }
-      if (this.open.size >= this.maxOpenRequests) this.evictOldest();
-      // A request opened by its root is due at the root's end at once: no heap entry goes stale.
-      const due = span.parentSpanId === null ? span.startTime + span.durationMs : span.startTime + this.timeoutMs;
-      st = new OpenRequest(span, due);
-      this.open.set(span.traceId, st);
-      this.pushDue(st);
+      this.lastTrace = traceId;
+      this.lastSlot = slot;
     }
-    this.fold(st, span);
+    this.fold(slot, span);
   }
 
   /**
@@ -412,17 +580,18 @@ export class RequestAssembler {
       out = this.queue;
       this.queue = [];
     }
+    const nums = this.nums;
     while (heap.size > 0) {
       this.inspected++;
       const due = heap.due[0];
-      const st = heap.items[0] as OpenRequest;
-      if (st.done || st.due !== due) {
+      const slot = heap.slot[0];
+      if (heap.gen[0] !== this.gens[slot] || nums[NUMBERS * slot + N_DUE] !== due) {
         heap.pop();
         continue;
       }
       if (!(due <= watermark)) break;
       heap.pop();
-      (out ??= []).push(this.finish(st, false));
+      (out ??= []).push(this.finish(slot, false));
     }
     return out ?? NOTHING;
   }
@@ -437,10 +606,36 @@ export class RequestAssembler {
 
   /**
    * The dimensions of the request of `traceId` — open (as known so far), or completed and still in
-   * the recent index — or `undefined`. For joining feedback and eval events to their request.
+   * the recent index — or `undefined`. For joining feedback and eval events to their request. Each
+   * call returns a new object.
    */
   lookup(traceId: string): RequestDimensions | undefined {
-    return this.open.get(traceId)?.req ?? this.recent.get(traceId);
+    const h = traceHash(traceId, this.seed);
+    const slot = this.open.get(traceId, h);
+    if (slot !== NO_SLOT) {
+      const s = this.strs;
+      const at = STRINGS * slot;
+      return {
+        service: s[at + S_SERVICE] as string,
+        operation: s[at + S_OPERATION] as string,
+        model: s[at + S_MODEL],
+        provider: s[at + S_PROVIDER],
+        tenantId: s[at + S_TENANT],
+        userId: s[at + S_USER],
+      };
+    }
+    const pos = this.recent.get(traceId, h);
+    if (pos < 0) return undefined;
+    const d = this.recentRows[pos >> RECENT_CHUNK_BITS];
+    const at = RECENT_STRINGS * (pos & (RECENT_CHUNK - 1));
+    return {
+      service: d[at + R_SERVICE] as string,
+      operation: d[at + R_OPERATION] as string,
+      model: d[at + R_MODEL],
+      provider: d[at + R_PROVIDER],
+      tenantId: d[at + R_TENANT],
+      userId: d[at + R_USER],
+    };
   }
 
   /**
@@ -450,10 +645,10 @@ export class RequestAssembler {
    * {@link add} of the span, which opens the request on its first span.
    */
   flag(traceId: string, injection: boolean, piiFindings: number): boolean {
-    const st = this.open.get(traceId);
-    if (st === undefined) return false;
-    if (injection) st.req.injection = true;
-    if (piiFindings > 0) st.req.piiFindings += piiFindings;
+    const slot = traceId === this.lastTrace && this.lastSlot !== NO_SLOT ? this.lastSlot : this.open.get(traceId, traceHash(traceId, this.seed));
+    if (slot === NO_SLOT) return false;
+    if (injection) this.flags[slot] |= F_INJECTION;
+    if (piiFindings > 0) this.nums[NUMBERS * slot + N_PII] += piiFindings;
     return true;
   }
 
@@ -474,75 +669,150 @@ export class RequestAssembler {
     };
   }
 
-  private fold(st: OpenRequest, span: LlmSpan): void {
-    const r = st.req;
-    r.spanCount++;
+  /** Takes a free slot for the request `span` opens, fills it and pushes its due time. */
+  private openSlot(span: LlmSpan, h: number): number {
+    if (this.freeCount === 0) this.grow();
+    const slot = this.free[--this.freeCount];
+    const start = span.startTime;
+    // A request opened by its root is due at the root's end at once: no heap entry goes stale.
+    const due = span.parentSpanId === null ? start + span.durationMs : start + this.timeoutMs;
+    const s = this.strs;
+    const sa = STRINGS * slot;
+    s[sa + S_TRACE] = span.traceId;
+    s[sa + S_SERVICE] = span.service;
+    s[sa + S_OPERATION] = span.operation;
+    s[sa + S_TENANT] = null;
+    s[sa + S_USER] = null;
+    s[sa + S_SESSION] = null;
+    s[sa + S_MODEL] = null;
+    s[sa + S_PROVIDER] = null;
+    const n = this.nums;
+    const na = NUMBERS * slot;
+    for (let i = na; i < na + NUMBERS; i++) n[i] = 0;
+    n[na + N_START] = start;
+    n[na + N_DURATION] = span.durationMs;
+    n[na + N_DUE] = due;
+    n[na + N_LLM_START] = Infinity;
+    n[na + N_EARLIEST] = start;
+    n[na + N_LATEST] = start + span.durationMs;
+    this.flags[slot] = 0;
+    this.hashes[slot] = h;
+    this.open.set(span.traceId, h, slot);
+    // Append to the arrival list.
+    const links = this.links;
+    links[2 * slot] = this.newest;
+    links[2 * slot + 1] = NO_SLOT;
+    if (this.newest === NO_SLOT) this.oldest = slot;
+    else links[2 * this.newest + 1] = slot;
+    this.newest = slot;
+    this.pushDue(slot, due);
+    return slot;
+  }
+
+  /** Doubles the slot columns and frees the new slots. */
+  private grow(): void {
+    const old = this.capacity;
+    const cap = old === 0 ? INITIAL_SLOTS : 2 * old;
+    for (let i = STRINGS * old; i < STRINGS * cap; i++) this.strs.push(null);
+    const nums = new Float64Array(NUMBERS * cap);
+    nums.set(this.nums);
+    this.nums = nums;
+    const flags = new Int32Array(cap);
+    flags.set(this.flags);
+    this.flags = flags;
+    const gens = new Int32Array(cap);
+    gens.set(this.gens);
+    this.gens = gens;
+    const hashes = new Int32Array(cap);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const links = new Int32Array(2 * cap);
+    links.set(this.links);
+    this.links = links;
+    const free = new Int32Array(cap);
+    free.set(this.free.subarray(0, this.freeCount));
+    // Lower slots on top of the stack: they are taken first.
+    for (let slot = cap - 1; slot >= old; slot--) free[this.freeCount++] = slot;
+    this.free = free;
+    this.capacity = cap;
+  }
+
+  private fold(slot: number, span: LlmSpan): void {
+    const n = this.nums;
+    const na = NUMBERS * slot;
+    let f = this.flags[slot];
+    n[na + N_SPANS]++;
     const start = span.startTime;
     const end = start + span.durationMs;
-    if (start < st.earliest) st.earliest = start;
-    if (end > st.latest) st.latest = end;
+    if (start < n[na + N_EARLIEST]) n[na + N_EARLIEST] = start;
+    if (end > n[na + N_LATEST]) n[na + N_LATEST] = end;
     const cost = this.costOf(span);
-    if (cost >= 0 && cost < Infinity) r.costUsd += cost;
-    else r.unpricedSpans++;
-    if (span.inputTokens !== null && span.inputTokens > 0) r.inputTokens += span.inputTokens;
-    if (span.outputTokens !== null && span.outputTokens > 0) r.outputTokens += span.outputTokens;
-    if (span.retryCount > 0) r.retries += span.retryCount;
-    if (span.fallback) r.fallback = true;
+    if (cost >= 0 && cost < Infinity) n[na + N_COST] += cost;
+    else n[na + N_UNPRICED]++;
+    const inputTokens = span.inputTokens;
+    if (inputTokens !== null && inputTokens > 0) n[na + N_INPUT_TOKENS] += inputTokens;
+    const outputTokens = span.outputTokens;
+    if (outputTokens !== null && outputTokens > 0) n[na + N_OUTPUT_TOKENS] += outputTokens;
+    if (span.retryCount > 0) n[na + N_RETRIES] += span.retryCount;
+    if (span.fallback) f |= F_FALLBACK;
     const errorType = span.errorType;
     if (errorType !== null) {
-      r.errorTypes |= ERROR_TYPE_BITS[errorType] ?? ERROR_TYPE_BITS.OTHER;
-      if (errorType === 'TIMEOUT') r.timeouts++;
-      else if (errorType === 'RATE_LIMIT') r.rateLimits++;
+      n[na + N_ERROR_TYPES] = n[na + N_ERROR_TYPES] | (ERROR_TYPE_BITS[errorType] ?? ERROR_TYPE_BITS.OTHER);
+      if (errorType === 'TIMEOUT') n[na + N_TIMEOUTS]++;
+      else if (errorType === 'RATE_LIMIT') n[na + N_RATE_LIMITS]++;
     }
-    const isRoot = span.parentSpanId === null && !st.rootSeen;
+    const isRoot = span.parentSpanId === null && (f & F_ROOT_SEEN) === 0;
     if (span.status === 'ERROR') {
-      st.anyError = true;
-      if (!isRoot) st.childFailed = true;
+      f |= F_ANY_ERROR;
+      if (!isRoot) f |= F_CHILD_FAILED;
     }
+    const s = this.strs;
+    const sa = STRINGS * slot;
     if (span.kind === 'LLM') {
-      r.llmCalls++;
-      if (!st.rootModel && span.model !== null && start < st.llmStart) {
-        st.llmStart = start;
-        r.model = span.model;
-        r.provider = span.provider;
+      n[na + N_LLM_CALLS]++;
+      if ((f & F_ROOT_MODEL) === 0 && span.model !== null && start < n[na + N_LLM_START]) {
+        n[na + N_LLM_START] = start;
+        s[sa + S_MODEL] = span.model;
+        s[sa + S_PROVIDER] = span.provider;
       }
     }
     if (isRoot) {
-      st.rootSeen = true;
-      r.service = span.service;
-      r.operation = span.operation;
-      r.tenantId = span.tenantId ?? r.tenantId;
-      r.userId = span.userId ?? r.userId;
-      r.sessionId = span.sessionId ?? r.sessionId;
+      f |= F_ROOT_SEEN;
+      s[sa + S_SERVICE] = span.service;
+      s[sa + S_OPERATION] = span.operation;
+      s[sa + S_TENANT] = span.tenantId ?? s[sa + S_TENANT];
+      s[sa + S_USER] = span.userId ?? s[sa + S_USER];
+      s[sa + S_SESSION] = span.sessionId ?? s[sa + S_SESSION];
       if (span.model !== null) {
-        st.rootModel = true;
-        r.model = span.model;
-        r.provider = span.provider;
+        f |= F_ROOT_MODEL;
+        s[sa + S_MODEL] = span.model;
+        s[sa + S_PROVIDER] = span.provider;
       }
-      r.startTime = start;
-      r.durationMs = span.durationMs;
-      r.status = span.status;
-      if (end !== st.due) {
-        st.due = end;
-        this.pushDue(st);
+      n[na + N_START] = start;
+      n[na + N_DURATION] = span.durationMs;
+      f = span.status === 'ERROR' ? f | F_ERROR : f & ~F_ERROR;
+      if (end !== n[na + N_DUE]) {
+        n[na + N_DUE] = end;
+        this.pushDue(slot, end);
       }
     } else {
-      if (r.tenantId === null) r.tenantId = span.tenantId;
-      if (r.userId === null) r.userId = span.userId;
-      if (r.sessionId === null) r.sessionId = span.sessionId;
+      if (s[sa + S_TENANT] === null) s[sa + S_TENANT] = span.tenantId;
+      if (s[sa + S_USER] === null) s[sa + S_USER] = span.userId;
+      if (s[sa + S_SESSION] === null) s[sa + S_SESSION] = span.sessionId;
     }
+    this.flags[slot] = f;
   }
 
-  private pushDue(st: OpenRequest): void {
+  private pushDue(slot: number, due: number): void {
     const heap = this.heap;
     // Evictions leave stale entries that no watermark may reach soon; keep them from piling up.
-    if (heap.size >= 2 * this.open.size + 1024) heap.compact();
-    heap.push(st.due, st);
+    if (heap.size >= 2 * this.open.size + 1024) heap.compact((d, s, g) => g === this.gens[s] && this.nums[NUMBERS * s + N_DUE] === d);
+    heap.push(due, slot, this.gens[slot]);
   }
 
   private evictOldest(): void {
-    const oldest = this.open.values().next().value;
-    if (oldest === undefined) return;
+    const oldest = this.oldest;
+    if (oldest === NO_SLOT) return;
     const r = this.finish(oldest, true);
     if (this.onEvict === undefined) {
       this.queue.push(r);
@@ -555,49 +825,123 @@ export class RequestAssembler {
     }
   }
 
-  private finish(st: OpenRequest, evicted: boolean): AssembledRequest {
-    st.done = true;
-    const r = st.req;
-    this.open.delete(r.traceId);
-    if (st.rootSeen) {
-      r.failed = r.status === 'ERROR';
-      r.degraded = !r.failed && (r.retries > 0 || r.fallback || st.childFailed);
+  /** Emits the request of `slot` and frees the slot. */
+  private finish(slot: number, evicted: boolean): AssembledRequest {
+    const s = this.strs;
+    const sa = STRINGS * slot;
+    const n = this.nums;
+    const na = NUMBERS * slot;
+    const f = this.flags[slot];
+    const traceId = s[sa + S_TRACE] as string;
+    const h = this.hashes[slot];
+    this.open.delete(traceId, h);
+    // Unlink from the arrival list.
+    const links = this.links;
+    const prev = links[2 * slot];
+    const next = links[2 * slot + 1];
+    if (prev === NO_SLOT) this.oldest = next;
+    else links[2 * prev + 1] = next;
+    if (next === NO_SLOT) this.newest = prev;
+    else links[2 * next] = prev;
+    if (slot === this.lastSlot) {
+      this.lastSlot = NO_SLOT;
+      this.lastTrace = null;
+    }
+    const rootSeen = (f & F_ROOT_SEEN) !== 0;
+    const retries = n[na + N_RETRIES];
+    const fallback = (f & F_FALLBACK) !== 0;
+    let status: SpanStatus;
+    let startTime: number;
+    let durationMs: number;
+    let failed = false;
+    let degraded = false;
+    if (rootSeen) {
+      status = (f & F_ERROR) !== 0 ? 'ERROR' : 'OK';
+      startTime = n[na + N_START];
+      durationMs = n[na + N_DURATION];
+      failed = status === 'ERROR';
+      degraded = !failed && (retries > 0 || fallback || (f & F_CHILD_FAILED) !== 0);
     } else {
-      r.rootMissing = true;
-      r.startTime = st.earliest;
-      r.durationMs = st.latest - st.earliest;
-      r.status = st.anyError ? 'ERROR' : 'OK';
+      startTime = n[na + N_EARLIEST];
+      durationMs = n[na + N_LATEST] - startTime;
+      status = (f & F_ANY_ERROR) !== 0 ? 'ERROR' : 'OK';
       this.rootMissing++;
     }
-    if (evicted) {
-      r.evicted = true;
-      this.evicted++;
-    }
-    if (r.rootMissing || evicted) this.incomplete++;
+    if (evicted) this.evicted++;
+    if (!rootSeen || evicted) this.incomplete++;
     this.emitted++;
-    this.remember(r);
+    const r: Draft = {
+      traceId,
+      service: s[sa + S_SERVICE] as string,
+      operation: s[sa + S_OPERATION] as string,
+      tenantId: s[sa + S_TENANT],
+      userId: s[sa + S_USER],
+      sessionId: s[sa + S_SESSION],
+      model: s[sa + S_MODEL],
+      provider: s[sa + S_PROVIDER],
+      startTime,
+      durationMs,
+      spanCount: n[na + N_SPANS],
+      llmCalls: n[na + N_LLM_CALLS],
+      costUsd: n[na + N_COST],
+      unpricedSpans: n[na + N_UNPRICED],
+      inputTokens: n[na + N_INPUT_TOKENS],
+      outputTokens: n[na + N_OUTPUT_TOKENS],
+      status,
+      failed,
+      degraded,
+      retries,
+      fallback,
+      errorTypes: n[na + N_ERROR_TYPES],
+      timeouts: n[na + N_TIMEOUTS],
+      rateLimits: n[na + N_RATE_LIMITS],
+      rootMissing: !rootSeen,
+      evicted,
+      injection: (f & F_INJECTION) !== 0,
+      piiFindings: n[na + N_PII],
+    };
+    this.remember(r, h);
+    // Free the slot: its heap entries go stale. It lets go of the strings that are the request's
+    // own (the others are the few service, model… names, shared by every request).
+    this.gens[slot]++;
+    s[sa + S_TRACE] = null;
+    s[sa + S_USER] = null;
+    s[sa + S_SESSION] = null;
+    this.free[this.freeCount++] = slot;
     return r;
   }
 
-  private remember(r: Draft): void {
+  private remember(r: Draft, h: number): void {
     const max = this.maxRecentRequests;
     if (max === 0) return;
-    const order = this.recentOrder;
-    if (order.length < max) order.push(r.traceId);
-    else {
-      // Full: the slot at the head holds the oldest id; the new one takes its place.
-      this.recent.delete(order[this.recentHead]);
-      order[this.recentHead] = r.traceId;
-      this.recentHead = this.recentHead + 1 === max ? 0 : this.recentHead + 1;
+    let pos: number;
+    if (this.recentCount < max) {
+      pos = this.recentCount++;
+      if ((pos & (RECENT_CHUNK - 1)) === 0) {
+        const n = Math.min(RECENT_CHUNK, max - pos);
+        this.recentRows.push(new Array<string | null>(RECENT_STRINGS * n).fill(null));
+        this.recentHashes.push(new Int32Array(n));
+      }
+    } else {
+      // Full: the position at the head holds the oldest id; the new one takes its place.
+      pos = this.recentHead;
+      this.recentHead = pos + 1 === max ? 0 : pos + 1;
+      const row = this.recentRows[pos >> RECENT_CHUNK_BITS];
+      const i = pos & (RECENT_CHUNK - 1);
+      this.recent.delete(row[RECENT_STRINGS * i + R_TRACE] as string, this.recentHashes[pos >> RECENT_CHUNK_BITS][i]);
     }
-    this.recent.set(r.traceId, {
-      service: r.service,
-      operation: r.operation,
-      model: r.model,
-      provider: r.provider,
-      tenantId: r.tenantId,
-      userId: r.userId,
-    });
+    const row = this.recentRows[pos >> RECENT_CHUNK_BITS];
+    const i = pos & (RECENT_CHUNK - 1);
+    const at = RECENT_STRINGS * i;
+    row[at + R_TRACE] = r.traceId;
+    row[at + R_SERVICE] = r.service;
+    row[at + R_OPERATION] = r.operation;
+    row[at + R_MODEL] = r.model;
+    row[at + R_PROVIDER] = r.provider;
+    row[at + R_TENANT] = r.tenantId;
+    row[at + R_USER] = r.userId;
+    this.recentHashes[pos >> RECENT_CHUNK_BITS][i] = h;
+    this.recent.set(r.traceId, h, pos);
   }
 }
 

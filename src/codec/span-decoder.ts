@@ -10,6 +10,9 @@
  * a validator then copies the record; and short identifiers recur in every span (service, model,
  * tenant, user…), so they are interned here instead of being sliced out of the buffer — no native
  * call, no new string, and a hash V8 already knows when the engine looks them up in its maps.
+ * Likewise the spans of one trace usually arrive one after another: a trace id (or parent span
+ * id) equal to the previous record's is that same string, so the engine recognises the trace by
+ * identity (the request assembler keeps the last trace's request), and its spans share one copy.
  */
 import type { Type } from 'avsc';
 import type { ErrorType, LlmSpan, SpanKind, SpanStatus } from '../model/index.js';
@@ -80,21 +83,53 @@ const utf8Slice: (buf: Buffer, start: number, end: number) => string =
 const latin1Slice: (buf: Buffer, start: number, end: number) => string =
   typeof proto.latin1Slice === 'function' ? (buf, start, end) => (buf as SlicingBuffer).latin1Slice(start, end) : (buf, start, end) => buf.toString('latin1', start, end);
 
+const fromCharCode = String.fromCharCode;
+
+/**
+ * The string of 16 or 32 ASCII bytes — the hex span and trace ids of OpenTelemetry — from a
+ * fixed-arity `String.fromCharCode`, which costs less than a native slice; `undefined` otherwise.
+ */
+function asciiId(b: Buffer, p: number, len: number): string | undefined {
+  if (len !== 16 && len !== 32) return undefined;
+  let bits = 0;
+  for (let i = p; i < p + len; i++) bits |= b[i];
+  if (bits & 0x80) return undefined;
+  if (len === 16) {
+    return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13], b[p + 14], b[p + 15]);
+  }
+  // One call of 32 arguments: a concatenation would make a cons string, flattened again when hashed.
+  return fromCharCode(
+    b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13], b[p + 14], b[p + 15],
+    b[p + 16], b[p + 17], b[p + 18], b[p + 19], b[p + 20], b[p + 21], b[p + 22], b[p + 23], b[p + 24], b[p + 25], b[p + 26], b[p + 27], b[p + 28], b[p + 29], b[p + 30], b[p + 31],
+  );
+}
+
 /** Strings up to this many bytes are interned. */
 const INTERN_MAX_BYTES = 64;
 /** Slots of the intern table (a power of two); a slot holds the last string that hashed to it. */
 const INTERN_SLOTS = 4096;
+/** log2 of the bytes each intern slot keeps of its string (at least INTERN_MAX_BYTES). */
+const INTERN_SHIFT = 6;
 
 /**
  * Decodes `LlmSpan` records (see the module documentation). One instance per consumer: it keeps
- * a small table of recent identifier strings (at most 4096 of at most 64 bytes). Not reentrant.
+ * a small table of recent identifier strings (at most 4096 of at most 64 bytes, with a copy of
+ * their bytes: ≈ 300 KB, allocated by the first decode). Not reentrant.
  */
 export class SpanDecoder {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   /** Set when the record cannot be decoded here: truncated, an unknown branch or symbol, a negative length. */
   private bad = false;
-  private readonly interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+  // Allocated by the first decode (an encode-only codec never needs them).
+  private interned: string[] = [];
+  // The bytes of each interned string (ASCII: its char codes), compared with the record's instead
+  // of the string's characters; -1: the slot holds nothing.
+  private internedBytes = new Uint8Array(0);
+  private internedLength = new Int32Array(0);
+  // The previous record's trace id and parent span id (a root's span id is its children's parent).
+  private lastTraceId = '';
+  private lastParentId = '';
 
   /**
    * A decoder for records written with `type`, or null when `type`'s layout is not the one this
@@ -113,9 +148,19 @@ export class SpanDecoder {
     this.buf = buf;
     this.pos = 0;
     this.bad = false;
-    const traceId = this.string();
-    const spanId = this.string();
-    const parentSpanId = this.branch() ? this.string() : null;
+    if (this.internedLength.length === 0) {
+      this.interned = new Array<string>(INTERN_SLOTS).fill('');
+      this.internedBytes = new Uint8Array(INTERN_SLOTS << INTERN_SHIFT);
+      this.internedLength = new Int32Array(INTERN_SLOTS).fill(-1);
+    }
+    const traceId = this.recurring(this.lastTraceId);
+    this.lastTraceId = traceId;
+    const spanId = this.recurring(this.lastParentId);
+    let parentSpanId: string | null = null;
+    if (this.branch()) {
+      parentSpanId = this.recurring(this.lastParentId);
+      this.lastParentId = parentSpanId;
+    }
     const kind = SPAN_KINDS[this.long()] as SpanKind | undefined;
     const service = this.identifier();
     const operation = this.identifier();
@@ -207,7 +252,9 @@ export class SpanDecoder {
         fk *= 128;
       } while (b & 0x80);
       this.pos = pos;
-      return (f % 2 ? -(f + 1) : f) / 2;
+      // The parity is the low group's while f is exact (avsc's f % 2, without a floating modulo).
+      const odd = f < 9007199254740992 ? n & 1 : f % 2;
+      return (odd ? -(f + 1) : f) / 2;
     }
     this.pos = pos;
     return (n >> 1) ^ -(n & 1);
@@ -249,12 +296,37 @@ export class SpanDecoder {
     return utf8Slice(this.buf, pos, pos + len);
   }
 
-  /** A string likely to recur: short ASCII ones come from the intern table when they are there. */
-  private identifier(): string {
+  /** A string that often equals `last` (the same field of the previous record): then `last` itself. */
+  private recurring(last: string): string {
     const len = this.stringLength();
     if (len < 0) return '';
     const buf = this.buf;
     const pos = this.pos;
+    this.pos = pos + len;
+    // Equal lengths and every char code equal to its byte means equal strings: a multi-byte UTF-8
+    // sequence decodes to fewer UTF-16 units, and an invalid byte to U+FFFD, never a byte value.
+    if (last.length === len) {
+      let i = 0;
+      while (i < len && last.charCodeAt(i) === buf[pos + i]) i++;
+      if (i === len) return last;
+    }
+    return asciiId(buf, pos, len) ?? utf8Slice(buf, pos, pos + len);
+  }
+
+  /** A string likely to recur: short ASCII ones come from the intern table when they are there. */
+  private identifier(): string {
+    const buf = this.buf;
+    let pos = this.pos;
+    // A length below 64 is one varint byte: zig-zag doubled, so even and under 0x80.
+    let len = buf[pos];
+    if (len < 0x80 && (len & 1) === 0 && pos + 1 + (len >> 1) <= buf.length) {
+      len >>= 1;
+      pos++;
+    } else {
+      len = this.stringLength();
+      if (len < 0) return '';
+      pos = this.pos;
+    }
     const end = pos + len;
     this.pos = end;
     if (len > INTERN_MAX_BYTES) return utf8Slice(buf, pos, end);
@@ -262,16 +334,23 @@ export class SpanDecoder {
     // first: a collision only costs a miss.
     const h = len === 0 ? 0 : Math.imul(len ^ (buf[end - 1] << 8) ^ (buf[end - 1 - (len >> 2)] << 16) ^ (buf[pos + (len >> 1)] << 4) ^ (buf[pos] << 12), 0x9e3779b1);
     const slot = (h >>> 20) & (INTERN_SLOTS - 1);
-    const known = this.interned[slot];
-    if (known !== undefined && known.length === len) {
+    const bytes = this.internedBytes;
+    const at = slot << INTERN_SHIFT;
+    if (this.internedLength[slot] === len) {
       let i = 0;
-      while (i < len && known.charCodeAt(i) === buf[pos + i]) i++;
-      if (i === len) return known;
+      while (i < len && bytes[at + i] === buf[pos + i]) i++;
+      if (i === len) return this.interned[slot];
     }
     // Only ASCII is interned: other bytes decode as UTF-8, and their char codes are not the bytes.
-    for (let i = pos; i < end; i++) if (buf[i] & 0x80) return utf8Slice(buf, pos, end);
+    this.internedLength[slot] = -1;
+    for (let i = 0; i < len; i++) {
+      const b = buf[pos + i];
+      if (b & 0x80) return utf8Slice(buf, pos, end);
+      bytes[at + i] = b;
+    }
     const s = latin1Slice(buf, pos, end);
     this.interned[slot] = s;
+    this.internedLength[slot] = len;
     return s;
   }
 

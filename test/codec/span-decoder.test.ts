@@ -81,6 +81,38 @@ describe('SpanDecoder', () => {
     assert.equal(a.service, b.service);
   });
 
+  it('gives a trace id (or parent span id) equal to the previous record\'s as that same string', () => {
+    const decoder = newDecoder();
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const root = '00f067aa0ba902b7';
+    const first = assertSame(decoder, type.toBuffer(fullSpan({ traceId: trace, spanId: 'a1b2c3d4e5f60718', parentSpanId: root })));
+    const second = assertSame(decoder, type.toBuffer(fullSpan({ traceId: trace, spanId: '1817161514131211', parentSpanId: root })));
+    // The same content decodes to the very same string objects (one hash per trace for the engine's tables).
+    assert.ok(Object.is(first.traceId, second.traceId));
+    assert.ok(Object.is(first.parentSpanId, second.parentSpanId));
+    // The root's span id is its children's parent id.
+    const rootSpan = assertSame(decoder, type.toBuffer(fullSpan({ traceId: trace, spanId: root, parentSpanId: null })));
+    assert.ok(Object.is(rootSpan.spanId, second.parentSpanId));
+    // Ids that differ from the previous one by a character, by length, or by being Unicode of the
+    // same UTF-16 length as their bytes would be, decode to their own values.
+    const ids = [
+      trace.slice(0, 31) + '7',
+      trace.slice(0, 16),
+      'é'.repeat(16),
+      '\u0080'.repeat(8) + 'x'.repeat(8),
+      'ab€' + 'c'.repeat(13),
+      '0123456789abcdef0123456789abcdeF',
+      '0123456789abcdef0123456789abcdeF',
+      'x',
+    ];
+    for (const id of ids) {
+      for (const span of [fullSpan({ traceId: id, spanId: id, parentSpanId: id }), fullSpan({ traceId: id, spanId: id.toUpperCase(), parentSpanId: null })]) {
+        const decoded = assertSame(decoder, type.toBuffer(span));
+        assert.equal(decoded.traceId, id);
+      }
+    }
+  });
+
   it('reads map blocks written with a negative count and a byte size, as avsc does', () => {
     const decoder = newDecoder();
     const head = type.toBuffer(fullSpan({ attributes: {} }));

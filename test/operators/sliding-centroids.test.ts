@@ -85,6 +85,39 @@ describe('TDigest.pack', () => {
     sameDigest(TDigest.mergeSorted(packed, m, w, n), TDigest.merge(live));
   });
 
+  it('recycles the emptied buffers of the digests it packs, unseen by them and by new digests', () => {
+    const random = rng(23);
+    for (let round = 0; round < 5; round++) {
+      // Packed digests whose buffers held large values…
+      const old = Array.from({ length: 50 }, () => {
+        const d = new TDigest();
+        for (let i = 0, n = 1 + Math.floor(random() * 200); i < n; i++) d.add(1e9 + random());
+        return d;
+      });
+      const twins = old.map((d) => d.clone());
+      TDigest.pack(old);
+      // …go on as if packing had only flushed them,
+      for (let k = 0; k < old.length; k++) {
+        twins[k].quantile(0.5);
+        for (let i = 0; i < 70; i++) {
+          const x = random();
+          old[k].add(x);
+          twins[k].add(x);
+        }
+        sameDigest(old[k], twins[k]);
+      }
+      // and new digests (taking those buffers) see only their own values.
+      for (let n = 1; n <= 70; n += 23) {
+        const values = Array.from({ length: n }, () => Math.floor(random() * 1000));
+        const d = new TDigest();
+        for (const v of values) d.add(v);
+        const sorted = [...values].sort((a, b) => a - b);
+        assert.deepEqual([d.count, d.min, d.max], [n, sorted[0], sorted[n - 1]]);
+        assert.deepEqual(d.quantiles([0.25, 0.5, 0.9]), [0.25, 0.5, 0.9].map((q) => sorted[Math.min(n - 1, Math.floor(q * n))]));
+      }
+    }
+  });
+
   it('thaws into a digest that goes on exactly as the original would', () => {
     const live = digests();
     const thawed = TDigest.pack(live).map((p) => p.thaw());
@@ -118,6 +151,32 @@ describe('SlidingCentroids', () => {
       const expected = all.filter((s) => s.start >= end - width * 10 && s.start < end).flatMap((s) => s.digests);
       assert.deepEqual(window.digests(), expected);
       sameDigest(window.merged(), TDigest.merge(expected));
+    }
+  });
+
+  it('stays exact when its window is read only now and then, and over packed digests', () => {
+    const random = rng(11);
+    for (let trial = 0; trial < 20; trial++) {
+      const window = new SlidingCentroids();
+      const all: { start: number; digests: (TDigest | PackedDigest)[] }[] = [];
+      for (let s = 0; s < 40; s++) {
+        const live = Array.from({ length: Math.floor(random() * 4) }, () => digest(random, 1 + Math.floor(random() * 120), random() < 0.5));
+        all.push({ start: s * 10, digests: random() < 0.5 ? TDigest.pack(live) : live });
+      }
+      const width = 1 + Math.floor(random() * 15);
+      let next = 0;
+      for (let end = 10; end <= 400; end += 10 * (1 + Math.floor(random() * 4))) {
+        const added = [];
+        while (next < all.length && all[next].start < end) added.push(all[next++]);
+        window.slide(end - width * 10, added);
+        const expected = all.filter((s) => s.start >= end - width * 10 && s.start < end).flatMap((s) => s.digests);
+        assert.equal(window.size, expected.reduce((n, d) => n + d.centroidCount, 0));
+        if (random() < 0.4) continue;
+        assert.deepEqual(window.digests(), expected);
+        sameDigest(window.merged(), TDigest.merge(expected));
+        // Reading it again without a slide gives the same.
+        if (random() < 0.3) sameDigest(window.merged(), TDigest.merge(expected));
+      }
     }
   });
 

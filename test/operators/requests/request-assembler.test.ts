@@ -178,6 +178,43 @@ describe('RequestAssembler bounded memory', () => {
     assert.equal(b.lookup('unknown'), undefined);
   });
 
+  it('finds requests by trace id through table growth, evictions and reuse of the recent ring', () => {
+    const completed: string[] = [];
+    const a = assembler({ maxOpenRequests: 3000, maxRecentRequests: 5000, onEvict: (r) => completed.push(r.traceId) });
+    const open = new Set<string>();
+    let late = 0;
+    let x = 12345;
+    const random = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 30_000; i++) {
+      const id = random() < 0.5 ? `t${i}` : `${i.toString(16).padStart(32, '0')}`;
+      const t = T + i * 10;
+      a.add(child(id, 1, { startTime: t, userId: `u${i % 7}` }));
+      if (random() < 0.8) a.add(root(id, { startTime: t, durationMs: 1 + Math.floor(random() * 5000) }));
+      open.add(id);
+      for (const r of a.advance(t - 2000)) completed.push(r.traceId);
+      // A span of a request completed not long ago is late; one long forgotten opens a new request.
+      if (i % 97 === 0 && completed.length > 10) {
+        const old = completed[completed.length - 1 - Math.floor(random() * 10)];
+        const before = a.stats().lateChildren;
+        a.add(child(old, 9, { startTime: t }));
+        assert.equal(a.stats().lateChildren, before + 1, `late span of ${old}`);
+        late++;
+      }
+    }
+    for (const id of completed) open.delete(id);
+    assert.equal(a.openCount, open.size);
+    assert.equal(a.stats().lateChildren, late);
+    assert.equal(a.stats().recent, 5000);
+    const recent = new Set(completed.slice(-5000));
+    for (const id of completed.slice(-6000)) {
+      const dims = a.lookup(id);
+      if (recent.has(id)) assert.equal(dims?.service, 'chat-api', id);
+      else if (!open.has(id)) assert.equal(dims, undefined, id);
+    }
+    for (const id of open) assert.ok(a.lookup(id) !== undefined, id);
+    assert.equal(a.flush().length, open.size);
+  });
+
   it('expires through the heap without scanning the open requests', () => {
     const a = assembler({ maxOpenRequests: 200_000 });
     // 100 000 open requests due an hour from now (root ends late), children first so each leaves a stale entry.
