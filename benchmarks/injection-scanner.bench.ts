@@ -1,20 +1,25 @@
 /**
- * Benchmark: operators/security/prompt-injection-scanner.ts, scans per second on ~1 KB texts.
+ * Benchmark: operators/security/prompt-injection-scanner.ts against the previous implementation
+ * (the copy kept for the equivalence tests, test/operators/security/reference/reference-scanner.ts),
+ * on:
  *
  * - benign 1 KB: 64 seeded texts of ~1 KB assembled from everyday prompt sentences (support
- *   questions, code review, travel, cooking, meeting notes…) — the common case, which should stay
- *   on the allocation-free fast path;
+ *   questions, code review, travel, cooking, meeting notes…) — the common case;
+ * - pipeline 1 KB: the demo's prompts run together to ~1 KB, as `pipeline.bench.ts` pads its spans
+ *   for the scanners-on run — ordinary requests, many of them with words attacks use ("Ignore the
+ *   small typos in my notes…", "What were the previous instructions for…") in separate sentences;
+ * - short prompts: the sentences and demo prompts one by one (~40–100 characters);
  * - benign data set: every prompt of `test/fixtures/injection/benign.jsonl` (short and ~1 KB,
  *   45 % of them written to look alarming), cycled — a harsher mix, much of it on the slow path;
- * - attack 1 KB: the same benign 1 KB texts with one attack (override, jailbreak, extraction,
- *   special tokens, leetspeak, base64, non-English…) inserted in the middle — every one of them
- *   takes the slow path.
+ * - attack 1 KB: the benign 1 KB texts with one attack (override, jailbreak, extraction, special
+ *   tokens, leetspeak, base64, non-English…) inserted in the middle — all on the slow path.
  *
- * Each figure is the best of several timed runs after a warm-up. Throughput is given twice: from
- * wall-clock time and from the process's CPU time (`process.cpuUsage`, user + system), because on a
- * shared machine wall-clock time also counts the time other processes held the core. A calibration
- * row — a loop that only reads every character code of the same texts — tells how fast the machine
- * is. "no findings" is the share of texts answered with the shared `NO_INJECTION` verdict.
+ * Time is the process's CPU time (`process.cpuUsage`, user + system): on a shared machine wall-clock
+ * time mostly measures waiting for a core. After a warm-up, the cases (this scanner, the previous
+ * one and a loop that only reads every character code of the same texts, the machine-speed
+ * reference) run in turn in short slices, so load hits them alike; each figure is the best slice.
+ * The ratios — previous / this, this / read loop — carry over between machines better than the
+ * absolute figures. "no findings" is the share of texts answered with the shared `NO_INJECTION`.
  *
  * Run: `node --import tsx benchmarks/injection-scanner.bench.ts [--quick]` (prints a markdown table).
  */
@@ -23,6 +28,9 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { NO_INJECTION, PromptInjectionScanner } from '../operators/security/prompt-injection-scanner.js';
+import { benignPrompt } from '../src/demo/demo-texts.js';
+import { SeededRandom } from '../src/demo/random.js';
+import { PromptInjectionScanner as PreviousScanner } from '../test/operators/security/reference/reference-scanner.js';
 
 /** Options for {@link runInjectionBench}. */
 export interface InjectionBenchOptions {
@@ -38,12 +46,12 @@ export interface InjectionBenchRow {
   readonly texts: number;
   /** Mean text length in UTF-16 units. */
   readonly meanChars: number;
-  /** Scans per second of wall-clock time (best run). */
-  readonly scansPerSecond: number;
-  /** Scans per second of process CPU time (best run). */
-  readonly scansPerCpuSecond: number;
-  /** MB of text per second of wall-clock time (best run). */
-  readonly megabytesPerSecond: number;
+  /** µs of CPU per scan, this scanner (best slice). */
+  readonly micros: number;
+  /** µs of CPU per scan, the previous implementation (best slice). */
+  readonly previousMicros: number;
+  /** µs of CPU per pass of the read-only loop over the same texts (best slice). */
+  readonly readMicros: number;
   /** Share of the texts flagged as attempts. */
   readonly flagged: number;
   /** Share of the texts answered with `NO_INJECTION`. */
@@ -54,19 +62,9 @@ export interface InjectionBenchRow {
 export interface InjectionBenchResult {
   /** Whether the short timing loops were used. */
   readonly quick: boolean;
-  /** Scans/s (wall clock) on 1 KB benign texts. */
-  readonly benignPerSecond: number;
-  /** Scans/s (wall clock) on 1 KB texts with an attack in the middle. */
-  readonly attackPerSecond: number;
-  /** Scans per CPU-second on 1 KB benign texts. */
-  readonly benignPerCpuSecond: number;
-  /** Scans per CPU-second on 1 KB attack texts. */
-  readonly attackPerCpuSecond: number;
-  /** Calibration: passes per second of a loop that only reads every character code of the benign 1 KB texts. */
-  readonly readOnlyPerSecond: number;
   /** Every measured set. */
   readonly rows: readonly InjectionBenchRow[];
-  /** Where it ran; a high load average means the wall-clock figures understate the scanner. */
+  /** Where it ran; a high load average means the figures understate the scanner. */
   readonly environment: { readonly node: string; readonly cpus: number; readonly cpuModel: string; readonly loadAvg1m: number };
 }
 
@@ -158,55 +156,27 @@ function loadFixtureBenign(): string[] {
     .map((l) => (JSON.parse(l) as { text: string }).text);
 }
 
-interface Rates {
-  perSecond: number;
-  perCpuSecond: number;
+/** The demo's prompts run together to ~1 KB, seeded (as pipeline.bench.ts pads its spans). */
+export function pipelineTexts(count = 64, target = 1000): string[] {
+  const rng = new SeededRandom(7);
+  const out: string[] = [];
+  for (let k = 0; k < count; k++) {
+    let t = benignPrompt(rng);
+    while (t.length < target) t += ' ' + benignPrompt(rng);
+    out.push(t);
+  }
+  return out;
 }
 
-function measure(work: (k: number) => number, n: number, seconds: number, runs: number): Rates {
-  let sink = 0;
-  // Warm-up: let the JIT and the regex engine settle.
-  for (let k = 0; k < 2000; k++) sink += work(k % n);
-  let perSecond = 0;
-  let perCpuSecond = 0;
-  for (let r = 0; r < runs; r++) {
-    let done = 0;
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    let elapsed: number;
-    do {
-      for (let k = 0; k < n; k++) sink += work(k);
-      done += n;
-      elapsed = performance.now() - start;
-    } while (elapsed < seconds * 1000);
-    const used = process.cpuUsage(cpu);
-    perSecond = Math.max(perSecond, (done / elapsed) * 1000);
-    perCpuSecond = Math.max(perCpuSecond, (done / (used.user + used.system)) * 1e6);
-  }
-  if (sink === -1) console.log(sink);
-  return { perSecond, perCpuSecond };
+/** The sentences and the demo's prompts, one by one. */
+function shortTexts(): string[] {
+  const rng = new SeededRandom(9);
+  return [...SENTENCES, ...Array.from({ length: 32 }, () => benignPrompt(rng))];
 }
 
-function row(name: string, scanner: PromptInjectionScanner, texts: readonly string[], seconds: number, runs: number): InjectionBenchRow {
-  const chars = texts.reduce((s, t) => s + t.length, 0);
-  let flagged = 0;
-  let none = 0;
-  for (const t of texts) {
-    const v = scanner.scan(t);
-    if (v.attempt) flagged++;
-    if (v === NO_INJECTION) none++;
-  }
-  const rates = measure((k) => scanner.scan(texts[k]).score, texts.length, seconds, runs);
-  return {
-    name,
-    texts: texts.length,
-    meanChars: chars / texts.length,
-    scansPerSecond: rates.perSecond,
-    scansPerCpuSecond: rates.perCpuSecond,
-    megabytesPerSecond: (rates.perSecond * (chars / texts.length)) / 1e6,
-    flagged: flagged / texts.length,
-    noFindings: none / texts.length,
-  };
+/** A fresh copy of each text in flat form, as a decoder hands them over (no concatenation ropes). */
+function flat(texts: readonly string[]): string[] {
+  return texts.map((t) => Buffer.from(t, 'utf8').toString('utf8'));
 }
 
 function readAll(t: string): number {
@@ -215,52 +185,90 @@ function readAll(t: string): number {
   return x;
 }
 
-/** Measures scans/s on 1 KB benign texts, the benign data set and 1 KB attack texts. */
+/** CPU µs per call of each of `cases` over `texts`: the best of its slices, all cases' slices taken in turn. */
+function measure(cases: readonly ((t: string) => number)[], texts: readonly string[], slices: number, sliceMs: number): number[] {
+  let sink = 0;
+  for (const work of cases) for (let k = 0; k < 2000; k++) sink += work(texts[k % texts.length]);
+  const best = cases.map(() => Infinity);
+  for (let r = 0; r < slices; r++) {
+    // Each slice starts with another case: none always runs right after another's warm caches.
+    cases.forEach((_, slot) => {
+      const c = (slot + r) % cases.length;
+      const work = cases[c];
+      let calls = 0;
+      const start = process.cpuUsage();
+      let used: number;
+      do {
+        for (let k = 0; k < texts.length; k++) sink += work(texts[k]);
+        calls += texts.length;
+        const d = process.cpuUsage(start);
+        used = d.user + d.system;
+      } while (used < sliceMs * 1000);
+      best[c] = Math.min(best[c], used / calls);
+    });
+  }
+  if (sink === -1) console.log(sink);
+  return best;
+}
+
+function row(name: string, texts: readonly string[], scanner: PromptInjectionScanner, previous: PreviousScanner, slices: number, sliceMs: number): InjectionBenchRow {
+  let flagged = 0;
+  let none = 0;
+  for (const t of texts) {
+    const v = scanner.scan(t);
+    if (v.attempt) flagged++;
+    if (v === NO_INJECTION) none++;
+  }
+  const [micros, previousMicros, readMicros] = measure([(t) => scanner.scan(t).score, (t) => previous.scan(t).score, readAll], texts, slices, sliceMs);
+  return {
+    name,
+    texts: texts.length,
+    meanChars: texts.reduce((s, t) => s + t.length, 0) / texts.length,
+    micros,
+    previousMicros,
+    readMicros,
+    flagged: flagged / texts.length,
+    noFindings: none / texts.length,
+  };
+}
+
+/** Measures this scanner and the previous one on the text sets. */
 export async function runInjectionBench(opts: InjectionBenchOptions): Promise<InjectionBenchResult> {
-  const seconds = opts.quick ? 0.2 : 1;
-  const runs = opts.quick ? 2 : 5;
+  const slices = opts.quick ? 3 : 15;
+  const sliceMs = opts.quick ? 30 : 60;
   const scanner = new PromptInjectionScanner();
-  const benign = benignTexts();
-  const attacks = attackTexts(benign);
+  const previous = new PreviousScanner();
+  const benign = flat(benignTexts());
   const rows = [
-    row('benign 1 KB', scanner, benign, seconds, runs),
-    row('benign data set (mixed lengths, 45 % alarming)', scanner, loadFixtureBenign(), seconds, runs),
-    row('attack 1 KB (attack in the middle)', scanner, attacks, seconds, runs),
+    row('benign 1 KB', benign, scanner, previous, slices, sliceMs),
+    row('pipeline 1 KB (demo prompts)', flat(pipelineTexts()), scanner, previous, slices, sliceMs),
+    row('short prompts', flat(shortTexts()), scanner, previous, slices, sliceMs),
+    row('benign data set (mixed lengths, 45 % alarming)', flat(loadFixtureBenign()), scanner, previous, slices, sliceMs),
+    row('attack 1 KB (attack in the middle)', flat(attackTexts(benign)), scanner, previous, slices, sliceMs),
   ];
-  const calibration = measure((k) => readAll(benign[k]), benign.length, seconds, runs);
   await Promise.resolve();
   return {
     quick: opts.quick,
-    benignPerSecond: rows[0].scansPerSecond,
-    attackPerSecond: rows[2].scansPerSecond,
-    benignPerCpuSecond: rows[0].scansPerCpuSecond,
-    attackPerCpuSecond: rows[2].scansPerCpuSecond,
-    readOnlyPerSecond: calibration.perSecond,
     rows,
     environment: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAvg1m: os.loadavg()[0] },
   };
 }
 
-function si(x: number): string {
-  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
-  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
-  return x.toFixed(1);
-}
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 /** Formats an {@link InjectionBenchResult} as a markdown table. */
 export function formatInjectionBench(r: InjectionBenchResult): string {
   const lines = [
-    '| texts | n | mean chars | scans/s (wall) | scans/CPU-s | MB/s (wall) | flagged | no findings |',
-    '|---|---|---|---|---|---|---|---|',
+    '| texts | n | mean chars | µs/scan | scans/CPU-s | previous µs/scan | previous / this | this / read loop | flagged | no findings |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...r.rows.map(
       (x) =>
-        `| ${x.name} | ${x.texts} | ${x.meanChars.toFixed(0)} | ${si(x.scansPerSecond)} | ${si(x.scansPerCpuSecond)} | ${x.megabytesPerSecond.toFixed(0)} | ${pct(x.flagged)} | ${pct(x.noFindings)} |`,
+        `| ${x.name} | ${x.texts} | ${x.meanChars.toFixed(0)} | ${x.micros.toFixed(2)} | ${(1e6 / x.micros / 1e3).toFixed(0)} k | ${x.previousMicros.toFixed(2)} | ` +
+        `${(x.previousMicros / x.micros).toFixed(2)}× | ${(x.micros / x.readMicros).toFixed(2)}× | ${pct(x.flagged)} | ${pct(x.noFindings)} |`,
     ),
-    `| calibration: only read every char code of the benign 1 KB texts | 64 | 998 | ${si(r.readOnlyPerSecond)} | | | | |`,
     '',
-    `One thread, best of several runs. Node ${r.environment.node}, ${r.environment.cpus} × ${r.environment.cpuModel}, ` +
-      `1-min load average ${r.environment.loadAvg1m.toFixed(2)}${r.quick ? ', --quick' : ''}.`,
+    'CPU time per scan, one thread, best of short slices taken in turn; "read loop" only reads every char code of the same texts. ' +
+      `Node ${r.environment.node}, ${r.environment.cpus} × ${r.environment.cpuModel}, 1-min load average ${r.environment.loadAvg1m.toFixed(2)}${r.quick ? ', --quick' : ''}.`,
   ];
   return lines.join('\n');
 }

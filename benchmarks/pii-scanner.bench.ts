@@ -1,19 +1,23 @@
 /**
- * Benchmark: operators/security/pii-scanner.ts throughput on ~1 KB model outputs.
+ * Benchmark: operators/security/pii-scanner.ts throughput on ~1 KB model outputs, against the
+ * previous implementation (the copy kept for the equivalence tests,
+ * test/operators/security/reference/reference-pii-scanner.ts).
  *
  * - clean: six ~1 KB paragraphs of typical assistant output (deployment notes, code, dates,
  *   versions, times, prices, URLs, hyphenated prose) with no PII — the fast path every span takes.
  * - pii: the same paragraphs with two to four values each (e-mail, phones, card, SSN, IBAN, IPv4
  *   and IPv6, API keys, a JWT) replacing their tail, still ~1 KB.
+ * - demo answers: the demo's answer prose at ~950 characters, as `pipeline.bench.ts` pads its
+ *   spans for the scanners-on run.
  * - read loop: a loop that only reads every char code of the clean texts through a class table —
  *   the floor any single-pass scanner in JavaScript pays — as a machine-speed reference: the ratio
  *   scanner / read loop carries over between machines better than the absolute figures.
  *
  * Each figure is scans per CPU-second of this process (`process.cpuUsage`, so time the thread
  * spends descheduled on a shared machine does not count) over the rotating set. After a warm-up
- * the three cases are timed in turn in 50 ms slices (40 rounds, 8 with --quick); the best slice
- * approximates an unloaded core, the median what a shared machine gave. One core, one
- * {@link PiiScanner} with default options.
+ * the cases are timed in turn in 50 ms slices (40 rounds, 8 with --quick); the best slice
+ * approximates an unloaded core, the median what a shared machine gave. One core, one scanner of
+ * each implementation with default options.
  *
  * Run: `node --import tsx benchmarks/pii-scanner.bench.ts [--quick]` (prints a markdown table).
  */
@@ -21,6 +25,9 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 import { PiiScanner } from '../operators/security/pii-scanner.js';
+import { answerText } from '../src/demo/demo-texts.js';
+import { SeededRandom } from '../src/demo/random.js';
+import { PiiScanner as PreviousPiiScanner } from '../test/operators/security/reference/reference-pii-scanner.js';
 
 /** Options for {@link runPiiBench}. */
 export interface PiiBenchOptions {
@@ -49,6 +56,10 @@ export interface PiiBenchResult {
   readonly clean: PiiBenchCase;
   /** ~1 KB texts with 2–4 PII values each. */
   readonly pii: PiiBenchCase;
+  /** The demo's answers at ~950 characters. */
+  readonly answers: PiiBenchCase;
+  /** The previous implementation on the same three sets. */
+  readonly previous: { readonly clean: PiiBenchCase; readonly pii: PiiBenchCase; readonly answers: PiiBenchCase };
   /** The read-only loop over the clean texts (machine-speed reference). */
   readonly readLoop: PiiBenchCase;
   /** Machine context: the figures are only comparable with the same load. */
@@ -182,13 +193,22 @@ function summary(c: Case): PiiBenchCase {
 /** Measures {@link PiiScanner.scan} throughput on ~1 KB clean and PII-bearing texts. */
 export async function runPiiBench(opts: PiiBenchOptions): Promise<PiiBenchResult> {
   const scanner = new PiiScanner();
-  const clean = CLEAN_PARAGRAPHS.map((p) => p.slice(0, 1024));
-  const pii = clean.map((p, i) => withTail(p, PII_TAILS[i % PII_TAILS.length]));
+  const previous = new PreviousPiiScanner();
+  const flat = (t: string): string => Buffer.from(t, 'utf8').toString('utf8');
+  const clean = CLEAN_PARAGRAPHS.map((p) => flat(p.slice(0, 1024)));
+  const pii = clean.map((p, i) => flat(withTail(p, PII_TAILS[i % PII_TAILS.length])));
+  const rng = new SeededRandom(3);
+  const answers = Array.from({ length: 64 }, () => flat(answerText(rng, 950, false)));
   const scan = (text: string): number => scanner.scan(text).total;
+  const scanPrevious = (text: string): number => previous.scan(text).total;
   const cases: Case[] = [
     { scan, texts: clean, rates: [], scans: 0 },
     { scan, texts: pii, rates: [], scans: 0 },
     { scan: readLoop, texts: clean, rates: [], scans: 0 },
+    { scan, texts: answers, rates: [], scans: 0 },
+    { scan: scanPrevious, texts: clean, rates: [], scans: 0 },
+    { scan: scanPrevious, texts: pii, rates: [], scans: 0 },
+    { scan: scanPrevious, texts: answers, rates: [], scans: 0 },
   ];
   // Warm-up, then short slices taken in turn, so that load on a shared machine hits every case alike.
   let sink = 0;
@@ -201,6 +221,8 @@ export async function runPiiBench(opts: PiiBenchOptions): Promise<PiiBenchResult
     clean: summary(cases[0]),
     pii: summary(cases[1]),
     readLoop: summary(cases[2]),
+    answers: summary(cases[3]),
+    previous: { clean: summary(cases[4]), pii: summary(cases[5]), answers: summary(cases[6]) },
     environment: { node: process.version, cpus: os.cpus().length, loadAvg1m: os.loadavg()[0] },
   };
 }
@@ -220,9 +242,15 @@ export function formatPiiBench(r: PiiBenchResult): string {
     '|---|---|---|---|---|---|',
     row('~1 KB, no PII', r.clean),
     row('~1 KB, with PII', r.pii),
+    row('demo answers, ~950 chars', r.answers),
+    row('previous implementation: ~1 KB, no PII', r.previous.clean),
+    row('previous implementation: ~1 KB, with PII', r.previous.pii),
+    row('previous implementation: demo answers', r.previous.answers),
     row('reference: read-only loop, ~1 KB', r.readLoop),
     '',
-    `Scanner / read-only loop on clean texts: ${(r.clean.scansPerSecond / r.readLoop.scansPerSecond).toFixed(2)}. ` +
+    `This / previous implementation (best slices): clean ${(r.clean.scansPerSecond / r.previous.clean.scansPerSecond).toFixed(2)}×, ` +
+      `with PII ${(r.pii.scansPerSecond / r.previous.pii.scansPerSecond).toFixed(2)}×, demo answers ${(r.answers.scansPerSecond / r.previous.answers.scansPerSecond).toFixed(2)}×. ` +
+      `Read-only loop / scanner on clean texts: ${(r.readLoop.scansPerSecond / r.clean.scansPerSecond).toFixed(2)}. ` +
       `Scans per CPU-second, one core, default options, 50 ms slices taken in turn after a warm-up. Node ${r.environment.node}, ` +
       `${r.environment.cpus} CPUs, 1-min load average ${r.environment.loadAvg1m.toFixed(2)}${r.quick ? ', --quick' : ''}.`,
   ].join('\n');

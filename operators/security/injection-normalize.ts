@@ -27,6 +27,15 @@ export const FOLD_SKIP = 0xffff;
 
 /** {@link CHAR_FLAGS}: the fold cannot represent this character's normal form: look for keywords in the normalised text. */
 export const CF_TRIGGER = 16;
+/**
+ * {@link CHAR_FLAGS}: the fold leaves this character alone (it reads as a space) but its normal
+ * form holds letters, digits or leetspeak symbols (`ª` → `a`, `²` → `2`, `Ⅳ` → `iv`, `㎏` → `kg`;
+ * high surrogates of astral blocks with such characters, and `*`, which the normalised view drops
+ * between letters). The keyword pass does not need these — they are rare, and the normalised view
+ * is built whenever a rule is eligible — but the scanner's segment shortcut, which concludes "no
+ * match" from the raw text alone, does not take texts that hold one.
+ */
+export const CF_OPAQUE = 32;
 
 /** Normalised-view flag: a zero-width or invisible character was removed inside this word. */
 export const NF_ZERO_WIDTH = 1;
@@ -112,6 +121,8 @@ function asciiFold(c: number): number {
   return c;
 }
 
+const OPAQUE_CONTENT = /[\p{L}\p{N}@$!|*]/u;
+
 /** Folded unit of every UTF-16 unit ({@link FOLD_SKIP} for skipped ones). */
 export const FOLD = new Uint16Array(65536);
 /** {@link CF_TRIGGER} flag of every UTF-16 unit. */
@@ -157,6 +168,19 @@ function buildTables(): void {
   // high surrogates; the fold cannot see their letters.
   CHAR_FLAGS[0xd835] |= CF_TRIGGER;
   CHAR_FLAGS[0xdb40] |= CF_TRIGGER;
+
+  // Characters the fold keeps as they are but whose compatibility form has letters, digits or
+  // leetspeak symbols: the normalised view holds what the fold does not show.
+  for (let c = 128; c < 65536; c++) {
+    if ((c >= 0xd800 && c <= 0xdfff) || FOLD[c] !== c || (CHAR_FLAGS[c] & CF_TRIGGER) !== 0) continue;
+    const ch = String.fromCharCode(c);
+    const n = ch.normalize('NFKC');
+    if (n !== ch && OPAQUE_CONTENT.test(n)) CHAR_FLAGS[c] |= CF_OPAQUE;
+  }
+  // Astral blocks with such characters (enclosed and segmented alphanumerics, mathematical Arabic,
+  // modifier letters, musical symbols, CJK compatibility ideographs…): their high surrogates.
+  for (const hi of [0xd801, 0xd833, 0xd834, 0xd838, 0xd83b, 0xd83c, 0xd83e, 0xd87e]) CHAR_FLAGS[hi] |= CF_OPAQUE;
+  CHAR_FLAGS[42] |= CF_OPAQUE; // '*': dropped between letters by the normalised view
 }
 buildTables();
 

@@ -88,6 +88,10 @@ CLS[64] = PUNCT; // @
 CLS[58] = PUNCT; // :
 CLS[40] = PUNCT; // (
 
+// CLS for every UTF-16 unit (0 from 128 on), so the text loop needs no range check.
+const CLS_ALL = new Uint16Array(65536);
+CLS_ALL.set(CLS);
+
 function cls(c: number): number {
   return c < 128 && c >= 0 ? CLS[c] : 0;
 }
@@ -424,40 +428,38 @@ export class PiiScanner {
     let i = 0;
     while (i < n) {
       const c = text.charCodeAt(i);
-      const f = c < 128 ? CLS[c] : 0;
+      const f = CLS_ALL[c];
       if ((f & WORD) !== 0) {
         // A word starts here: dispatch on its first char, then skip the rest of the word.
         let next = i + 1;
-        if ((f & DIGIT) !== 0) {
-          if (numeric) {
-            // Most numbers in prose are one short group ("10 seconds"): no value starts there.
-            let j = next;
-            while (j < n && isDigit(text.charCodeAt(j))) j++;
-            next = j - i >= 13 || joinsGroups(text.charCodeAt(j), text.charCodeAt(j + 1), text.charCodeAt(j + 2)) ? this.numeric(i, PREFIX_NONE) : j;
+        if ((f & (DIGIT | START)) !== 0) {
+          if ((f & DIGIT) !== 0) {
+            if (numeric) {
+              // Most numbers in prose are one short group ("10 seconds"): no value starts there.
+              let j = next;
+              while (j < n && isDigit(text.charCodeAt(j))) j++;
+              next = j - i >= 13 || joinsGroups(text.charCodeAt(j), text.charCodeAt(j + 1), text.charCodeAt(j + 2)) ? this.numeric(i, PREFIX_NONE) : j;
+            }
+          } else if (words) {
+            // Two chars tell whether a secret prefix or an IBAN country code can start here.
+            const c2 = text.charCodeAt(i + 1);
+            if (c2 < 128 && PAIRS[(c << 7) | c2] !== 0) next = this.wordStart(i, c, f);
           }
-        } else if ((f & START) !== 0 && words) {
-          // Two chars tell whether a secret prefix or an IBAN country code can start here.
-          const c2 = text.charCodeAt(i + 1);
-          if (c2 < 128 && PAIRS[(c << 7) | c2] !== 0) next = this.wordStart(i, c, f);
+          // A detector that stopped after the word (or on a non-word char) leaves nothing to skip.
+          if ((CLS_ALL[text.charCodeAt(next - 1)] & WORD) === 0) {
+            i = next;
+            continue;
+          }
         }
         i = next;
-        if ((cls(text.charCodeAt(i - 1)) & WORD) === 0) continue;
-        while (i < n) {
-          const w = text.charCodeAt(i);
-          if (w >= 128 || (CLS[w] & WORD) === 0) break;
-          i++;
-        }
+        while (i < n && (CLS_ALL[text.charCodeAt(i)] & WORD) !== 0) i++;
         continue;
       }
       if ((f & PUNCT) !== 0 && punctMayStart(c, text.charCodeAt(i + 1))) {
         i = this.punct(i, c);
         // A detector may stop inside a word ("12:30pm"): its rest starts nothing.
-        if ((cls(text.charCodeAt(i - 1)) & WORD) === 0) continue;
-        while (i < n) {
-          const w = text.charCodeAt(i);
-          if (w >= 128 || (CLS[w] & WORD) === 0) break;
-          i++;
-        }
+        if ((CLS_ALL[text.charCodeAt(i - 1)] & WORD) === 0) continue;
+        while (i < n && (CLS_ALL[text.charCodeAt(i)] & WORD) !== 0) i++;
         continue;
       }
       i++;

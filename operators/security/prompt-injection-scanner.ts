@@ -7,10 +7,23 @@
  * **Fast path.** One pass over the raw UTF-16 units drives a keyword automaton (Aho–Corasick over a
  * folded alphabet: case, leetspeak digits, Cyrillic/Greek look-alikes, accents and full-width
  * forms folded, invisible characters skipped — see `injection-automaton.ts` and
- * `injection-normalize.ts`) and, in the same loop, counts runs of evenly spaced single letters and
- * long letter/digit runs (base64, hex). Each rule declares keyword groups every match must contain;
- * a text whose keywords complete no rule's groups, with no spaced letters, no long run and no
- * mathematical or tag characters, returns {@link NO_INJECTION} without allocating anything.
+ * `injection-normalize.ts`) and, next to it, a small automaton that notices runs of evenly spaced
+ * single letters and long letter/digit runs (base64, hex). Each rule declares keyword groups every
+ * match must contain; a text whose keywords complete no rule's groups, with no spaced letters, no
+ * long run and no mathematical or tag characters, returns {@link NO_INJECTION} without allocating
+ * anything. Most texts are settled after looking at one group per rule, its rarest (a rule whose
+ * rarest group is missing cannot match).
+ *
+ * **Segment shortcut.** Ordinary text often holds a rule's groups far apart ("Ignore the typos in my
+ * notes. … What were the previous instructions for the shelf?"), and those texts used to take the
+ * slow path only to find nothing. A rule whose regex cannot match across `.` and `?` (most rules)
+ * can only match inside a segment between those characters that holds all its groups, so only
+ * such segments are looked at: the rule's regex runs over the segment and a small margin, in the
+ * lower-cased text, which is exactly what the normalised view holds there when that part of the
+ * text is plain ASCII (see `plainPart`). A match, a text or segment that is not plain, a rule that
+ * may match across segments, unusual characters or a mention of ROT13 send the text down the slow
+ * path, which decides exactly as it always did: the shortcut only ever answers
+ * {@link NO_INJECTION}, and only where the slow path would have.
  *
  * **Slow path.** Only for texts the fast path flagged: the window is normalised (NFKC, invisible
  * characters removed, homoglyphs in mixed-script words mapped, leetspeak keywords and spaced letters
@@ -49,7 +62,8 @@
  * are reset on every call, so calls must not interleave (they cannot: `scan` never yields).
  */
 import { VigilError } from '../../src/errors.js';
-import { KeywordPrefilter, T_LONG_TOKEN, T_SPACED, T_UNREPRESENTABLE } from './injection-automaton.js';
+import { E_FLAGGED, E_NONE, KeywordPrefilter, T_LONG_TOKEN, T_SPACED, T_UNREPRESENTABLE } from './injection-automaton.js';
+import { CALIBRATION_TEXT } from './injection-calibration.js';
 import {
   NF_COMPAT,
   NF_HOMOGLYPH,
@@ -59,6 +73,7 @@ import {
   NF_ZERO_WIDTH,
   normalise,
 } from './injection-normalize.js';
+import { regexFacts } from './injection-regex-facts.js';
 import { META_DISCUSSION, RULES } from './injection-rules.js';
 import type { InjectionRule, RuleContext } from './injection-rules.js';
 
@@ -172,6 +187,109 @@ interface RawFinding {
 
 const RULE_ANCHORS = RULES.map((r) => r.anchors);
 
+// ---------------------------------------------------------------------------------------------
+// Segment shortcut (see PromptInjectionScanner.cleared)
+// ---------------------------------------------------------------------------------------------
+
+// Keywords of a ROT13 mention (ROT13_MENTION below, as the keyword automaton reads text): only a
+// text that holds one can have its ROT13 decoded.
+const ROT13_MARKERS = ['rot13', 'rot 13', 'rot-13', 'caesar'];
+// How far around a segment the segment shortcut lets a rule's regex look (lookbehind, lookahead).
+const SEGMENT_MARGIN = 64;
+/**
+ * Per rule, 1 when its regex can match across a `.` or a `?`, reads further than SEGMENT_MARGIN
+ * beyond a match, or is not understood: the segment shortcut does not apply to texts where such a
+ * rule has its primary group.
+ */
+const UNSEGMENTED = Uint8Array.from(RULES, (rule) => {
+  const facts = regexFacts(rule.regex);
+  return facts === undefined || facts.canConsume('.') || facts.canConsume('?') || !(facts.reach < SEGMENT_MARGIN) ? 1 : 0;
+});
+// ASCII characters a word of the normalised view can hold (letters, digits, leetspeak symbols).
+const WORD_ASCII = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) WORD_ASCII[c] = 1;
+for (let c = 65; c <= 90; c++) WORD_ASCII[c] = 1;
+for (let c = 97; c <= 122; c++) WORD_ASCII[c] = 1;
+for (const ch of '@$!|') WORD_ASCII[ch.charCodeAt(0)] = 1;
+
+/**
+ * The part of `text[from, to)` to give a rule's regex for the segment shortcut: `[a, b)` widened to
+ * whole words, returned as `[start, end)` in `PLAIN`, when the normalised view of the window
+ * `text[from, to)` holds exactly that part lower-cased there, character for character; false when
+ * it may not. That holds when the part, with one more character on each side, is ASCII without
+ * `*`, tabs, carriage returns or two whitespace characters in a row, and its words are letters only
+ * or digits only (no leetspeak symbol), a digit-only one not first or last (the part grows by a
+ * word or two to get there): the normaliser then only lower-cases it (`normalise` in
+ * injection-normalize.ts collapses whitespace runs, drops `*`, and rewrites only words that hold a
+ * leetspeak symbol, a digit next to a letter or a letter of another script, and digit-only words
+ * next to a rewritten one — none of which reaches into the part, whose ends are not inside a word).
+ */
+function plainPart(text: string, from: number, to: number, a: number, b: number): boolean {
+  while (a > from && isWordish(text.charCodeAt(a - 1))) a--;
+  while (b < to && isWordish(text.charCodeAt(b))) b++;
+  // A digit-only word at either end could be rewritten for its neighbour outside: take the
+  // neighbour in too (a few times at most).
+  for (let widen = 0; widen < 4; widen++) {
+    const verdict = checkPlain(text, from, to, a, b);
+    if (verdict === PLAIN_YES) {
+      PLAIN[0] = a;
+      PLAIN[1] = b;
+      return true;
+    }
+    if (verdict === PLAIN_NO) return false;
+    if ((verdict & PLAIN_DIGITS_FIRST) !== 0) {
+      while (a > from && !isWordish(text.charCodeAt(a - 1))) a--;
+      while (a > from && isWordish(text.charCodeAt(a - 1))) a--;
+    }
+    if ((verdict & PLAIN_DIGITS_LAST) !== 0) {
+      while (b < to && !isWordish(text.charCodeAt(b))) b++;
+      while (b < to && isWordish(text.charCodeAt(b))) b++;
+    }
+  }
+  return false;
+}
+const PLAIN_YES = 0;
+const PLAIN_DIGITS_FIRST = 1;
+const PLAIN_DIGITS_LAST = 2;
+const PLAIN_NO = 4;
+
+/** {@link plainPart}'s test of `[a, b)` (word-aligned): PLAIN_YES, PLAIN_NO, or which end has a digit-only word. */
+function checkPlain(text: string, from: number, to: number, a: number, b: number): number {
+  let previous = a > from ? text.charCodeAt(a - 1) : 0;
+  if (previous > 127) return PLAIN_NO;
+  let ends = 0;
+  let wordStart = -1;
+  let kinds = 0; // of the current word: 1 letters, 2 digits, 3 both or a leetspeak symbol
+  for (let i = a, end = Math.min(to, b + 1); i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127 || c === 42 || c === 9 || c === 11 || c === 12 || c === 13) return PLAIN_NO;
+    const kind = c >= 48 && c <= 57 ? 2 : (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : WORD_ASCII[c] === 1 ? 3 : 0;
+    if (kind !== 0) {
+      if (wordStart < 0) wordStart = i;
+      kinds |= kind;
+      if (kinds === 3) return PLAIN_NO;
+    } else {
+      if (kinds === 2) {
+        if (wordStart === a && a > from) ends |= PLAIN_DIGITS_FIRST;
+        if (i === b) ends |= PLAIN_DIGITS_LAST;
+      }
+      wordStart = -1;
+      kinds = 0;
+      if ((c === 32 || c === 10) && (previous === 32 || (previous >= 9 && previous <= 13))) return PLAIN_NO;
+    }
+    previous = c;
+  }
+  // A word that runs to the end of the window has no neighbour after it.
+  if (kinds === 2 && wordStart === a && a > from) ends |= PLAIN_DIGITS_FIRST;
+  return ends;
+}
+const PLAIN = new Int32Array(2);
+
+/** A character that may belong to a word of the normalised view (any non-ASCII one may). */
+function isWordish(c: number): boolean {
+  return c > 127 || WORD_ASCII[c] === 1;
+}
+
 /** 1 − (1 − a)(1 − b). */
 function noisyOr(a: number, b: number): number {
   return 1 - (1 - a) * (1 - b);
@@ -232,7 +350,7 @@ export class PromptInjectionScanner {
     }
     this.threshold = threshold;
     this.maxScanChars = maxScanChars;
-    this.prefilter = new KeywordPrefilter(RULE_ANCHORS);
+    this.prefilter = new KeywordPrefilter(RULE_ANCHORS, { markers: ROT13_MARKERS, calibration: CALIBRATION_TEXT });
   }
 
   /**
@@ -244,7 +362,7 @@ export class PromptInjectionScanner {
     const n = text.length;
     if (n <= this.maxScanChars) {
       const trig = this.prefilter.run(text, 0, n);
-      if (trig === 0 && this.prefilter.idle) return NO_INJECTION;
+      if (this.cleared(text, 0, n, trig)) return NO_INJECTION;
       const out: RawFinding[] = [];
       this.analyse(text, 0, n, trig, 0, out);
       return this.verdict(out);
@@ -258,16 +376,66 @@ export class PromptInjectionScanner {
     if (t >= 0xdc00 && t <= 0xdfff) tailStart++;
     let out: RawFinding[] | undefined;
     const headTrig = this.prefilter.run(text, 0, headEnd);
-    if (headTrig !== 0 || !this.prefilter.idle) {
+    if (!this.cleared(text, 0, headEnd, headTrig)) {
       out = [];
       this.analyse(text, 0, headEnd, headTrig, 0, out);
     }
     const tailTrig = this.prefilter.run(text, tailStart, n);
-    if (tailTrig !== 0 || !this.prefilter.idle) {
+    if (!this.cleared(text, tailStart, n, tailTrig)) {
       out ??= [];
       this.analyse(text, tailStart, n, tailTrig, 0, out);
     }
     return out === undefined ? NO_INJECTION : this.verdict(out);
+  }
+
+  /**
+   * Whether the window `text[from, to)` just run through the prefilter can have no finding at all
+   * (then the prefilter is reset); when false, the window takes the full path ({@link analyse}).
+   *
+   * Without a trigger, findings come only from eligible rules' regexes (and ROT13, which the
+   * markers flag). No eligible rule: no finding. Otherwise, for windows without unusual characters,
+   * the **segment shortcut**: every match of a rule holds a keyword of each of its anchor groups
+   * (the contract the prefilter has always relied on, tested on the data sets), so a rule whose
+   * regex cannot consume `.` or `?` (`UNSEGMENTED`) matches only inside a segment between those
+   * characters where all its groups were seen (`KeywordPrefilter.segments`; the normaliser keeps
+   * every `.` and `?` when no `*` and no spaced letters are about). For each such segment the rule's
+   * regex runs over the segment plus SEGMENT_MARGIN characters each side — more than any of its
+   * lookarounds reach — of the lower-cased text, which is the normalised view there when that part
+   * is plain (`plainPart`); the search starts at the segment, as the full path's would have found
+   * any match there. No match in any of them: no finding. Anything else takes the full path.
+   */
+  private cleared(text: string, from: number, to: number, trig: number): boolean {
+    const pf = this.prefilter;
+    if (trig !== 0) return false;
+    if (pf.idle) {
+      pf.reset();
+      return true;
+    }
+    if (pf.unusual !== 0) return false;
+    const eligible = pf.eligibility(UNSEGMENTED);
+    if (eligible === E_NONE) {
+      pf.reset();
+      return true;
+    }
+    if (eligible === E_FLAGGED) return false;
+    const entries = pf.segments();
+    if (entries === 0) {
+      pf.reset();
+      return true;
+    }
+    const data = pf.segmentData;
+    for (let k = 0; k < entries; k++) {
+      const start = data[3 * k + 1];
+      const end = data[3 * k + 2];
+      if (!plainPart(text, from, to, Math.max(from, start - SEGMENT_MARGIN), Math.min(to, end + SEGMENT_MARGIN))) return false;
+      const a = PLAIN[0];
+      const re = RULES[data[3 * k]].regex;
+      re.lastIndex = start - a;
+      const m = re.exec(text.slice(a, PLAIN[1]).toLowerCase());
+      if (m !== null && m.index < end - a) return false;
+    }
+    pf.reset();
+    return true;
   }
 
   /** The slow path over `text[from, to)`; appends raw findings with absolute positions. */
@@ -351,7 +519,11 @@ export class PromptInjectionScanner {
   private decoded(decoded: string, position: number, payloadRule: string, depth: number, out: RawFinding[]): void {
     const inner: RawFinding[] = [];
     const trig = this.prefilter.run(decoded, 0, decoded.length);
-    if (trig === 0 && this.prefilter.idle) return;
+    if (trig === 0 && this.prefilter.idle) {
+      // Nothing can be eligible; forget the keywords seen, as the full path would have.
+      this.prefilter.reset();
+      return;
+    }
     this.analyse(decoded, 0, decoded.length, trig, depth + 1, inner);
     const shifted = payloadRule === 'obfuscation.rot13-payload';
     let strongest = 0;
