@@ -1,20 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createQueryServer } from '../api/query-server.js';
 import type { VigilConfig } from '../config/vigil-config.js';
 import { createEngine } from '../engine/engine-factory.js';
 import type { VigilEngine } from '../engine/vigil-engine.js';
 import type { AlertEvent } from '../model/index.js';
 import type { RuleDefinition } from '../rules/index.js';
-import { InputGuard } from '../codec/input-guard.js';
-import { RegistryClient } from '../codec/registry/registry-client.js';
 import type { AlertSink, DeadLetterSink } from '../sinks/index.js';
-import { KafkaAlertSink, KafkaDeadLetterSink, LogDeadLetterSink } from '../sinks/index.js';
 import { KafkaSpanSource } from '../sources/index.js';
 import { BacklogProgress } from './backlog-progress.js';
 import { kafkaClient } from '../sources/kafka-client.js';
 import { SinkDelivery } from './sink-delivery.js';
 import { startPartitionedRunner } from './partitioned-runner.js';
+import { inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
 
 /** A running `vigil run`: the consumer-group member, its engine and its query API. */
 export interface KafkaRunner {
@@ -55,26 +52,8 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
   const k = config.kafka;
   const kafka = kafkaClient({ brokers: k.brokers, clientId: k.clientId }, logger, 'vigil');
   const engine = createEngine(config, rules, { idle: true });
-  const registry = config.registry === undefined ? undefined : new RegistryClient({ url: config.registry.url, cacheSize: config.registry.cacheSize });
-  const alertSink = sinks.alertSink ?? new KafkaAlertSink({ kafka, topic: k.alertsTopic, registry });
-  if (alertSink instanceof KafkaAlertSink) await alertSink.connect();
-  const deadLetterSink =
-    sinks.deadLetterSink ??
-    (k.deadLetterTopic === undefined
-      ? new LogDeadLetterSink(logger)
-      : new KafkaDeadLetterSink({ kafka, topic: k.deadLetterTopic, consumerGroup: k.groupId, maxBytes: k.deadLetterMaxBytes }));
-  if (deadLetterSink instanceof KafkaDeadLetterSink) {
-    await deadLetterSink.verifyTopic();
-    await deadLetterSink.connect();
-  }
-  const guard = new InputGuard({
-    maxDurationMs: config.limits.maxDuration,
-    maxTextChars: config.limits.maxTextLength,
-    maxTokens: config.limits.maxTokens,
-    maxCostUsd: config.limits.maxCostUsd,
-    maxIdentifierChars: config.limits.maxIdentifierLength,
-    maxEventTimeSkewMs: config.limits.maxEventTimeSkew,
-  });
+  const { registry, alertSink, deadLetterSink } = await openRunnerSinks(config, kafka, logger, sinks);
+  const guard = inputGuardOf(config);
 
   // Dead letters and alerts leave strictly in order through one bounded, retrying chain; a batch
   // waits for its own (and everything before them), so kafkajs fetches nothing more meanwhile.
@@ -170,18 +149,7 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
   engine.setStatusExtension(() => ({ ...delivery.status(), adjusted: guard.adjustments, paused: source.paused, pauses }));
   await source.start();
 
-  let api: FastifyInstance | null = null;
-  let apiAddress: string | null = null;
-  if (config.api.enabled) {
-    const tokens = [...(config.api.authToken === undefined ? [] : [config.api.authToken]), ...(config.api.authTokens ?? [])];
-    api = createQueryServer({
-      backend: engine,
-      logger: logger.child({ component: 'api' }),
-      security: { tokens, rateLimit: { max: config.api.rateLimit.max, windowMs: config.api.rateLimit.window }, bodyLimit: config.api.bodyLimit },
-    });
-    apiAddress = await api.listen({ host: config.api.host, port: config.api.port });
-    logger.info({ address: apiAddress }, 'query API listening');
-  }
+  const { api, apiAddress } = await startRunnerApi(config, engine, logger);
 
   let stopping: Promise<void> | null = null;
   return {

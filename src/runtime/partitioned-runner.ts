@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
-import { createQueryServer } from '../api/query-server.js';
-import { InputGuard } from '../codec/input-guard.js';
-import { RegistryClient } from '../codec/registry/registry-client.js';
 import type { VigilConfig } from '../config/vigil-config.js';
 import { createEngine, priceTableOf, userTrackerInit } from '../engine/engine-factory.js';
 import type { AlertEvent } from '../model/index.js';
@@ -12,7 +8,6 @@ import type { RuleDefinition } from '../rules/index.js';
 import { PartitionTask, type TaskOutput } from '../signals/partition-task.js';
 import type { TaskCheckpoint, TaskPartial } from '../signals/signal-pipeline.js';
 import { MergedUserReports } from '../signals/user-report.js';
-import { KafkaAlertSink, KafkaDeadLetterSink, LogDeadLetterSink } from '../sinks/index.js';
 import { KafkaSpanSource, TOPIC_INDEX, channelOf, coPartitioningProblems, createCoPartitionedAssigner, type KafkaSpanBatch } from '../sources/index.js';
 import { kafkaClient } from '../sources/kafka-client.js';
 import type { KafkaRunner, KafkaRunnerSinks } from './kafka-runner.js';
@@ -28,6 +23,7 @@ import {
   partialsTopicOf,
 } from './partials-topic.js';
 import { BacklogProgress } from './backlog-progress.js';
+import { inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
 import { SinkDelivery } from './sink-delivery.js';
 
 /** How long a shutdown waits for alerts still queued for a failing sink, ms. */
@@ -82,26 +78,8 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
 
   const engine = createEngine(config, rules, { merged: true });
   engine.setChannels(Array.from({ length: taskCount }, (_, i) => i));
-  const registry = config.registry === undefined ? undefined : new RegistryClient({ url: config.registry.url, cacheSize: config.registry.cacheSize });
-  const alertSink = sinks.alertSink ?? new KafkaAlertSink({ kafka, topic: k.alertsTopic, registry });
-  if (alertSink instanceof KafkaAlertSink) await alertSink.connect();
-  const deadLetterSink =
-    sinks.deadLetterSink ??
-    (k.deadLetterTopic === undefined
-      ? new LogDeadLetterSink(logger)
-      : new KafkaDeadLetterSink({ kafka, topic: k.deadLetterTopic, consumerGroup: k.groupId, maxBytes: k.deadLetterMaxBytes }));
-  if (deadLetterSink instanceof KafkaDeadLetterSink) {
-    await deadLetterSink.verifyTopic();
-    await deadLetterSink.connect();
-  }
-  const guard = new InputGuard({
-    maxDurationMs: config.limits.maxDuration,
-    maxTextChars: config.limits.maxTextLength,
-    maxTokens: config.limits.maxTokens,
-    maxCostUsd: config.limits.maxCostUsd,
-    maxIdentifierChars: config.limits.maxIdentifierLength,
-    maxEventTimeSkewMs: config.limits.maxEventTimeSkew,
-  });
+  const { registry, alertSink, deadLetterSink } = await openRunnerSinks(config, kafka, logger, sinks);
+  const guard = inputGuardOf(config);
 
   let pauses = 0;
   let mergerPaused = false;
@@ -439,18 +417,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
   }));
   await source.start();
 
-  let api: FastifyInstance | null = null;
-  let apiAddress: string | null = null;
-  if (config.api.enabled) {
-    const tokens = [...(config.api.authToken === undefined ? [] : [config.api.authToken]), ...(config.api.authTokens ?? [])];
-    api = createQueryServer({
-      backend: engine,
-      logger: logger.child({ component: 'api' }),
-      security: { tokens, rateLimit: { max: config.api.rateLimit.max, windowMs: config.api.rateLimit.window }, bodyLimit: config.api.bodyLimit },
-    });
-    apiAddress = await api.listen({ host: config.api.host, port: config.api.port });
-    logger.info({ address: apiAddress }, 'query API listening');
-  }
+  const { api, apiAddress } = await startRunnerApi(config, engine, logger);
 
   let stopping: Promise<void> | null = null;
   return {

@@ -198,7 +198,7 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
   private readonly mergedUsers: MergedUserReports | null;
   private readonly onBoundary: ((boundary: number) => void) | undefined;
   // Partials already added, by family and sub-window start, so a republished one is not counted twice.
-  private readonly applied = new Map<string, Set<number>>();
+  private readonly applied = new Map<FamilyWindowStore<never>, Map<number, Set<number>>>();
   private latePartials = 0;
   private duplicatePartials = 0;
 
@@ -374,9 +374,10 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     for (const { task, partial } of chunk.partials ?? []) {
       const store = this.storeOf(partial.family);
       if (store === undefined) throw new VigilError('VIGIL_RECORD_INVALID', `family: no signal family "${partial.family}"`, { details: { field: 'family' } });
-      const key = partial.family + '|' + String(partial.start);
-      let tasks = this.applied.get(key);
-      if (tasks === undefined) this.applied.set(key, (tasks = new Set()));
+      let byStart = this.applied.get(store);
+      if (byStart === undefined) this.applied.set(store, (byStart = new Map<number, Set<number>>()));
+      let tasks = byStart.get(partial.start);
+      if (tasks === undefined) byStart.set(partial.start, (tasks = new Set()));
       if (tasks.has(task)) {
         this.duplicatePartials++;
         continue;
@@ -515,11 +516,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
 
   // Sub-windows past every store's retention can no longer take a partial: forget which were added.
   private forgetApplied(b: number): void {
-    for (const key of this.applied.keys()) {
-      const cut = key.indexOf('|');
-      const store = this.storeOf(key.slice(0, cut));
-      const start = Number(key.slice(cut + 1));
-      if (store === undefined || start + store.subWindowMs <= b - store.retentionMs) this.applied.delete(key);
+    for (const [store, byStart] of this.applied) {
+      for (const start of byStart.keys()) if (start + store.subWindowMs <= b - store.retentionMs) byStart.delete(start);
     }
   }
 
