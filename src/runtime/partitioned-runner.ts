@@ -377,7 +377,8 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       for (const x of batch.spans) if (x.startTime > newest) newest = x.startTime;
       for (const x of batch.feedback) if (x.timestamp > newest) newest = x.timestamp;
       for (const x of batch.evals) if (x.timestamp > newest) newest = x.timestamp;
-      await Promise.all([send(messagesOf(task.task, out)), delivery.batch(batch.deadLetters, [], control)]);
+      // Publishing waits out a broker that is away; the group is heartbeated meanwhile.
+      await delivery.heartbeating(Promise.all([send(messagesOf(task.task, out)), delivery.batch(batch.deadLetters, [], control)]), control);
       progress.batchDone(batch);
     },
   });

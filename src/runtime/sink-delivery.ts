@@ -126,8 +126,11 @@ export class SinkDelivery {
     for (const a of alerts) this.options.logger.info({ alertId: a.alertId, rule: a.ruleName, state: a.state, groupKey: a.groupKey, value: a.value }, 'alert');
   }
 
-  // kafkajs heartbeats only when asked; a batch waiting on a slow sink must not lose the group.
-  private async heartbeating<T>(wait: Promise<T>, control: KafkaBatchControl | undefined): Promise<T> {
+  /**
+   * Awaits `wait` while heartbeating the group through `control` (kafkajs heartbeats only when
+   * asked): a batch waiting on a slow sink or broker must not lose the group meanwhile.
+   */
+  async heartbeating<T>(wait: Promise<T>, control: KafkaBatchControl | undefined): Promise<T> {
     if (control === undefined) return wait;
     const every = this.options.heartbeatEveryMs ?? 1000;
     const timer = setInterval(() => {

@@ -155,7 +155,9 @@ describe('the broker is stopped and restarted mid-stream', () => {
     const status = await waitFor('every span processed after the restart', async () => {
       const s = await vigil.status();
       return s.eventsIn >= spans.length && s.maxEventTime === spans[spans.length - 1].startTime ? s : undefined;
-    }, 150_000);
+    }, 150_000).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}; status ${JSON.stringify(await vigil.status().catch(() => null))}; log ends: ${vigil.stderr().slice(-3000)}`);
+    });
     const duplicates = status.eventsIn - spans.length;
     console.log(
       `# broker restart: down ${DOWNTIME_MS / 1000} s, ${retriedSends} producer sends retried, ${committedBefore} of ${before.length} offsets committed before the outage, ${duplicates} spans applied twice`,
