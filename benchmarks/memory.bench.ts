@@ -16,10 +16,18 @@
  * (`memoryBytes()`, `stats().approxBytes`). --quick: 50 k users, 100 keys and 10 spans per key
  * and sub-window (same code paths, figures not representative).
  *
- * Run: `node --import tsx benchmarks/memory.bench.ts [--quick]` (prints a markdown table).
+ * The child runs what users run: plain `node` on the compiled modules in `dist/` (`npm ci` builds
+ * them; `npm run build` refreshes them). This file is transpiled for it (types stripped, its
+ * imports pointed at `dist/`) into a temporary directory. When `dist/` is missing or older than a
+ * source file, or with --tsx, the child runs the sources through tsx instead, whose loader adds
+ * ≈ 30 MiB to every RSS figure; the output says which one was measured and why.
+ *
+ * Run: `node --import tsx benchmarks/memory.bench.ts [--quick] [--tsx]` (prints a markdown table).
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { FamilyWindowStore } from '../operators/family-window-store.js';
@@ -34,6 +42,15 @@ import { spanFamily } from '../src/signals/span-family.js';
 export interface MemoryBenchOptions {
   /** 50 k users, 100 keys and 10 spans per key and sub-window (CI smoke run). */
   readonly quick: boolean;
+  /** Run the TypeScript sources through tsx even when `dist/` is current. */
+  readonly tsx?: boolean;
+}
+
+/** What the child ran: the compiled build as users run it, or the sources through tsx. */
+export interface MemoryBenchRuntime {
+  readonly kind: 'compiled' | 'tsx';
+  /** Why tsx was used (dist/ missing or stale, or asked for); empty for the compiled build. */
+  readonly reason: string;
 }
 
 /** Memory of the process at one point, bytes. */
@@ -43,9 +60,11 @@ export interface MemoryPoint {
   readonly heap: number;
 }
 
-/** What the child process reports. */
+/** What the child process reports, plus what it ran. */
 export interface MemoryBenchResult {
   readonly quick: boolean;
+  /** Set by the parent (the child cannot tell). */
+  readonly runtime: MemoryBenchRuntime;
   readonly users: number;
   readonly keys: number;
   readonly subWindows: number;
@@ -186,7 +205,7 @@ function buildStore(keys: number, subWindows: number, perCell: number): FamilyWi
   return store;
 }
 
-function child(quick: boolean): MemoryBenchResult {
+function child(quick: boolean): Omit<MemoryBenchResult, 'runtime'> {
   const users = quick ? 50_000 : 1_000_000;
   const keys = quick ? 100 : 1000;
   const subWindows = 60;
@@ -224,12 +243,78 @@ function child(quick: boolean): MemoryBenchResult {
   };
 }
 
-/** Runs the measurement in a child process with a fresh heap and returns what it reports. */
-export async function runMemoryBench(opts: MemoryBenchOptions): Promise<MemoryBenchResult> {
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The directories `npm run build` compiles (tsconfig.build.json) and this file imports from. */
+const COMPILED_DIRS = ['src', 'operators'];
+
+/**
+ * Why `dist/` cannot stand for the sources: not built, or some `.ts` file has no `.js` or a newer
+ * modification time than its `.js`. Undefined when it is current.
+ */
+function distStaleness(): string | undefined {
+  if (!existsSync(path.join(ROOT, 'dist'))) return 'dist/ is not built';
+  const pending = [...COMPILED_DIRS];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, entry.name);
+      if (entry.isDirectory()) pending.push(rel);
+      if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
+      const js = path.join('dist', rel.slice(0, -'.ts'.length) + '.js');
+      let jsTime: number;
+      try {
+        jsTime = statSync(path.join(ROOT, js)).mtimeMs;
+      } catch {
+        return `${js} is missing`;
+      }
+      if (jsTime < statSync(path.join(ROOT, rel)).mtimeMs) return `${rel} is newer than ${js}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * This file as plain JavaScript importing the compiled modules: types stripped by the TypeScript
+ * compiler (loaded here only, not in the child), relative imports of `src/` and `operators/`
+ * rewritten to `dist/`.
+ */
+async function compiledChildSource(): Promise<string> {
+  const ts = (await import('typescript')).default;
   const self = fileURLToPath(import.meta.url);
-  const args = ['--expose-gc', '--import', 'tsx', self, '--child', ...(opts.quick ? ['--quick'] : [])];
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split('\n').pop() ?? '') as MemoryBenchResult;
+  const { outputText } = ts.transpileModule(readFileSync(self, 'utf8'), {
+    fileName: path.basename(self),
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const dist = (spec: string): string => pathToFileURL(path.join(ROOT, 'dist', spec)).href;
+  const js = outputText.replace(/(\bfrom\s*|\bimport\s*\(\s*)(['"])\.\.\/((?:src|operators)\/[^'"]+)\2/g, (_m, lead: string, q: string, spec: string) => `${lead}${q}${dist(spec)}${q}`);
+  const left = /(?:\bfrom\s*|\bimport\s*\(\s*)['"]\.\.?\//.exec(js);
+  if (left) throw new Error(`memory bench: a relative import the compiled child cannot resolve: ${js.slice(left.index, left.index + 80)}`);
+  return js;
+}
+
+/**
+ * Runs the measurement in a child process with a fresh heap and returns what it reports: on the
+ * compiled build when `dist/` is current, else (or with `tsx`) on the sources through tsx.
+ */
+export async function runMemoryBench(opts: MemoryBenchOptions): Promise<MemoryBenchResult> {
+  const childArgs = ['--child', ...(opts.quick ? ['--quick'] : [])];
+  const staleness = opts.tsx ? undefined : distStaleness();
+  const stale = opts.tsx ? 'asked for with --tsx' : staleness === undefined ? undefined : `${staleness}; \`npm run build\` to measure the compiled build`;
+  let out: string;
+  if (stale === undefined) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-memory-bench-'));
+    try {
+      const file = path.join(dir, 'memory.bench.mjs');
+      writeFileSync(file, await compiledChildSource());
+      out = execFileSync(process.execPath, ['--expose-gc', file, ...childArgs], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    const self = fileURLToPath(import.meta.url);
+    out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, ...childArgs], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  }
+  const reported = JSON.parse(out.trim().split('\n').pop() ?? '') as Omit<MemoryBenchResult, 'runtime'>;
+  return { ...reported, runtime: stale === undefined ? { kind: 'compiled', reason: '' } : { kind: 'tsx', reason: stale } };
 }
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -246,8 +331,13 @@ export function formatMemoryBench(r: MemoryBenchResult): string {
     `| + span store, ${r.keys.toLocaleString('en-US')} keys × ${r.subWindows} sub-windows (${r.storeDigests.toLocaleString('en-US')} digests) | ${mib(store.rss)} | ${mib(store.rss - users.rss)} (${((store.rss - users.rss) / r.storeAggregates).toFixed(0)} B/aggregate) | ${mib(store.heap)} | ${mib(store.heap - users.heap)} | ${mib(r.storeEstimate)} |`,
     '',
     `- target ${r.target.met ? 'met' : '**not met**'}: RSS ≤ ${TARGET_MIB} MiB — ${r.target.rssMiB.toFixed(0)} MiB`,
+    `- measured: ${
+      r.runtime.kind === 'compiled'
+        ? 'the compiled build (dist/ on plain node), as `vigil` runs'
+        : `the TypeScript sources through tsx (${r.runtime.reason}), whose loader adds ≈ 30 MiB to every RSS figure compared with the compiled build`
+    }`,
     '',
-    `Child process with a fresh heap, RSS after a forced GC; it runs the TypeScript sources through tsx, whose loader adds ≈ 30 MiB to every RSS figure compared with the compiled build. ${r.spansPerKeyAndSubWindow} spans per key and sub-window (${(r.keys * r.subWindows * r.spansPerKeyAndSubWindow).toLocaleString('en-US')} spans), ` +
+    `Child process with a fresh heap, RSS after a forced GC. ${r.spansPerKeyAndSubWindow} spans per key and sub-window (${(r.keys * r.subWindows * r.spansPerKeyAndSubWindow).toLocaleString('en-US')} spans), ` +
       `sub-windows closed (digests packed); built in ${r.buildSeconds.toFixed(1)} s. Node ${r.environment.node}, ${r.environment.cpus} × ${r.environment.cpuModel}${r.quick ? ', --quick' : ''}.`,
   ];
   return lines.join('\n');
@@ -257,5 +347,5 @@ const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pat
 if (invokedDirectly) {
   const quick = process.argv.includes('--quick');
   if (process.argv.includes('--child')) console.log(JSON.stringify(child(quick)));
-  else console.log(formatMemoryBench(await runMemoryBench({ quick })));
+  else console.log(formatMemoryBench(await runMemoryBench({ quick, tsx: process.argv.includes('--tsx') })));
 }

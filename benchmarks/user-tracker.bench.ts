@@ -1,16 +1,16 @@
 /**
  * Benchmark: operators/users/user-activity-tracker.ts with one million distinct users.
  *
- * - admission: observations/s while 1 M new users arrive (one request each: map insert, slot
- *   allocation, column growth);
+ * - admission: observations/s while 1 M new users arrive (one request each: index insert, slot
+ *   allocation, column and index growth);
  * - known users, uniform: observations/s over the 1 M held users picked uniformly at random (the
- *   worst case for caches: nearly every request misses on the map and on the user's columns, and
- *   opens a new bucket for its user), ids as the same string objects the map holds (their hash is
- *   cached) — 10 M observations, 2 M with --quick — with event time advancing over 10 minutes,
- *   `advance` every 1 000 observations, tokens, cost, one of 64 session ids and 0.1 % probing
- *   requests;
+ *   worst case for caches: nearly every request misses on the id index, the id and the user's
+ *   columns, and opens a new bucket for its user), ids as the same string objects the table holds
+ *   (equal by reference) — 10 M observations, 2 M with --quick — with event time advancing over
+ *   10 minutes, `advance` every 1 000 observations, tokens, cost, one of 64 session ids and 0.1 %
+ *   probing requests;
  * - known users, uniform, fresh ids: the same with every id built anew (`user-${k}`), as ids decoded
- *   from records are, so the map hashes each one;
+ *   from records are, so finding one compares its characters;
  * - known users, Zipf(1): users drawn with P(rank r) ∝ 1/r (ranks scattered over the slots), closer
  *   to real traffic where a minority of users sends most requests;
  * - bytes per user: RSS delta over building the ids and the tracker (RSS also keeps memory freed

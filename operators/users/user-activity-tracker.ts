@@ -42,14 +42,16 @@
  * `sessionId` counts the request but no session.
  *
  * ## Memory
- * Struct-of-arrays columns indexed by a slot ({@link UserTable}): per allocated slot 164 bytes —
- * 12 doubles (current bucket, 3 accumulators, mean and spread of 4 series) = 96, session sketch 32,
- * history + session count + flags 8, probing reference 4, and the table's 24 (last seen, eviction
- * links, id reference) — plus the map entry (~28–56 bytes) and the id string (~24–40 bytes). Columns
- * double from `initialCapacity`, so up to half a column may be unused. A request of a known user
- * touches the map entry, its id string and about five cache lines of columns. Probing attempt
- * rings live in a separate pool, only for users that ever probed (`8 · max(8, probingThreshold) + 10`
- * bytes each).
+ * Struct-of-arrays columns indexed by a slot ({@link UserTable}), no object per user: per allocated
+ * slot 134 bytes — 12 doubles (current bucket, 3 accumulators, mean and spread of 4 series) = 96,
+ * two inline session hashes 8, history + session count + flags 6, and the table's 24 (last seen,
+ * eviction links, id reference) — plus the table's hash index (8–16 bytes per user) and the id
+ * string (~24–40 bytes). Columns double from `initialCapacity`, so up to half a column may be
+ * unused. A request of a known user
+ * touches an index entry, its id string and about five cache lines of columns. Two pools hold what
+ * few users need: a 32-byte session block while a user has 3 or more distinct sessions in its open
+ * bucket (returned when the bucket closes), and a probing attempt ring for users that ever probed
+ * (`8 · max(8, probingThreshold) + 10` bytes, plus a map entry from slot to ring).
  *
  * Eviction order is the order in which users last opened a bucket (refreshed once per user and
  * bucket, not per request, which saves two random cache lines per request). `advance(time)` evicts
@@ -58,8 +60,9 @@
  * is evicted on admission.
  *
  * ## Distinct sessions
- * Per user and bucket, 32 bytes: up to 8 distinct 32-bit session-id hashes are kept exactly; the
- * 9th distinct id turns the same 32 bytes into a 256-bit linear counter (estimate
+ * Per user and bucket: up to 8 distinct 32-bit session-id hashes are kept exactly — the first two
+ * in the user's columns, from the third on in a 32-byte block taken from a pool — and the 9th
+ * distinct id turns the block's 32 bytes into a 256-bit linear counter (estimate
  * `−256 · ln(zeroBits / 256)`: ≈ 5 % standard error from 9 to ~500 distinct ids, saturating at
  * `256 · ln 256 ≈ 1420`).
  *
@@ -69,7 +72,7 @@
 import { VigilError } from '../../src/errors.js';
 import type { SpikeRule } from './robust-baseline.js';
 import { effectiveSpread, spikeThreshold } from './robust-baseline.js';
-import { UserTable, growFloat64, growInt32, growUint16, growUint32, growUint8 } from './user-table.js';
+import { UserTable, growFloat64, growInt32, growUint16, growUint32, growUint8, hashString, mapBytes } from './user-table.js';
 
 /** One request of one end user. */
 export interface UserRequestObservation {
@@ -219,15 +222,17 @@ const M_SESSIONS = 3;
 const SKETCH_WORDS = 8;
 const SKETCH_BITS = SKETCH_WORDS * 32;
 const SKETCH_SATURATED = SKETCH_BITS * Math.log(SKETCH_BITS);
+// Session hashes held in the slot's own columns; more move to a block of SKETCH_WORDS.
+const INLINE_SESSIONS = 2;
 const HISTORY_MAX = 0xffff;
-// Column layout of `meta` (four 16-bit words per slot).
-const META = 4;
+// Column layout of `meta` (three 16-bit words per slot).
+const META = 3;
 const HISTORY = 0;
 const SESSIONS = 1;
 const FLAGS = 2;
 const PROBE_RING_MIN = 8;
 /** Bytes per slot of the tracker's own columns (the table adds 24). */
-const SLOT_BYTES = STRIDE * 8 + SKETCH_WORDS * 4 + META * 2 + 4;
+const SLOT_BYTES = STRIDE * 8 + INLINE_SESSIONS * 4 + META * 2;
 const RECORD_BYTES = 160;
 
 // Internal kind index: metrics 0..3 map to the same index, probing is 4.
@@ -240,6 +245,10 @@ const KIND_INDEX: Readonly<Record<UserAnomalyKind, number>> = {
   session_spread: 3,
   probing: 4,
 };
+// Flags above the kind bits: the session hashes moved to a block (whose index is then the slot's
+// first inline word); that block is a linear counter; the user has a probing ring.
+const FLAG_BLOCK = 0x20;
+const FLAG_RING = 0x40;
 const FLAG_SKETCH = 0x80;
 const COUNT_FLOOR: readonly boolean[] = [true, false, false, true];
 
@@ -279,21 +288,6 @@ function lessSevere(a: AnomalyRecord, b: AnomalyRecord): boolean {
   if (sa !== sb) return sa < sb;
   if (a.value !== b.value) return a.value < b.value;
   return a.userId > b.userId;
-}
-
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // FNV's low bits mix poorly and the linear counter indexes by them, hence a murmur3 finaliser.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 function popcount32(x: number): number {
@@ -366,10 +360,16 @@ export class UserActivityTracker {
 
   private readonly table: UserTable;
   private num: Float64Array;
-  private sketch: Uint32Array;
+  // The open bucket's first INLINE_SESSIONS session hashes, or (FLAG_BLOCK) word 0 = block index.
+  private sessions: Uint32Array;
   // History, session count and flags side by side: one cache line per request.
   private meta: Uint16Array;
-  private probeRef: Int32Array;
+
+  // Session blocks of SKETCH_WORDS words; a free block's word 0 links the free list.
+  private blocks: Uint32Array;
+  private blockCap = 0;
+  private blockUsed = 0;
+  private blockFree = -1;
 
   // Probing rings, one per user that ever probed: `ring` times each, a write position, a length.
   private readonly ring: number;
@@ -380,6 +380,8 @@ export class UserActivityTracker {
   private probeCap = 0;
   private probeUsed = 0;
   private probeFree = -1;
+  // Slot → ring, for the slots flagged FLAG_RING.
+  private readonly probeRefs = new Map<number, number>();
 
   private readonly active: Map<number, AnomalyRecord>[] = [];
   private startedQ: AnomalyRecord[] = [];
@@ -417,9 +419,9 @@ export class UserActivityTracker {
     });
     const cap = this.table.capacity;
     this.num = new Float64Array(cap * STRIDE);
-    this.sketch = new Uint32Array(cap * SKETCH_WORDS);
+    this.sessions = new Uint32Array(cap * INLINE_SESSIONS);
     this.meta = new Uint16Array(cap * META);
-    this.probeRef = new Int32Array(cap);
+    this.blocks = new Uint32Array(0);
     this.probeTimes = new Float64Array(0);
     this.probePos = new Uint8Array(0);
     this.probeLen = new Uint8Array(0);
@@ -601,8 +603,8 @@ export class UserActivityTracker {
   }
 
   /**
-   * Estimated retained bytes: the columns per allocated slot (164 bytes), the id map and strings,
-   * the probing pool and the anomaly records.
+   * Estimated retained bytes: the columns per allocated slot (134 bytes with the table's), the id
+   * index and strings, the session and probing pools and the anomaly records.
    */
   memoryBytes(): number {
     let records = this.startedQ.length + this.resolvedQ.length;
@@ -610,7 +612,9 @@ export class UserActivityTracker {
     return (
       this.table.memoryBytes() +
       this.table.capacity * SLOT_BYTES +
+      this.blockCap * SKETCH_WORDS * 4 +
       this.probeCap * (this.ring * 8 + 1 + 1 + 4) +
+      mapBytes(this.probeRefs.size) +
       records * RECORD_BYTES
     );
   }
@@ -626,7 +630,6 @@ export class UserActivityTracker {
     this.meta[slot * META + HISTORY] = 0;
     this.meta[slot * META + SESSIONS] = 0;
     this.meta[slot * META + FLAGS] = 0;
-    this.probeRef[slot] = -1;
   }
 
   /**
@@ -693,8 +696,7 @@ export class UserActivityTracker {
     num[base + ACC] = 0;
     num[base + ACC + 1] = 0;
     num[base + ACC + 2] = 0;
-    this.meta[slot * META + SESSIONS] = 0;
-    this.meta[slot * META + FLAGS] &= ~FLAG_SKETCH;
+    this.clearSessions(slot);
   }
 
   /** Starts or updates metric `m`'s anomaly of `slot` if `value` exceeds the open bucket's threshold. */
@@ -740,22 +742,42 @@ export class UserActivityTracker {
   /** Adds a session id to the open bucket's sketch; true when it was (or may be) a new distinct id. */
   private addSession(slot: number, sessionId: string): boolean {
     const h = hashString(sessionId);
-    const sk = this.sketch;
-    const base = slot * SKETCH_WORDS;
-    if (this.meta[slot * META + FLAGS] & FLAG_SKETCH) {
+    const meta = this.meta;
+    const m = slot * META;
+    const n = meta[m + SESSIONS];
+    if (!(meta[m + FLAGS] & FLAG_BLOCK)) {
+      const sessions = this.sessions;
+      const inline = slot * INLINE_SESSIONS;
+      for (let i = 0; i < n; i++) if (sessions[inline + i] === h) return false;
+      if (n < INLINE_SESSIONS) {
+        sessions[inline + n] = h;
+        meta[m + SESSIONS] = n + 1;
+        return true;
+      }
+      const block = this.allocBlock();
+      const bb = block * SKETCH_WORDS;
+      for (let i = 0; i < INLINE_SESSIONS; i++) this.blocks[bb + i] = sessions[inline + i];
+      this.blocks[bb + INLINE_SESSIONS] = h;
+      sessions[inline] = block;
+      meta[m + SESSIONS] = n + 1;
+      meta[m + FLAGS] |= FLAG_BLOCK;
+      return true;
+    }
+    const sk = this.blocks;
+    const base = this.sessions[slot * INLINE_SESSIONS] * SKETCH_WORDS;
+    if (meta[m + FLAGS] & FLAG_SKETCH) {
       const bit = h & (SKETCH_BITS - 1);
       const w = base + (bit >>> 5);
       const mask = 1 << (bit & 31);
       if (sk[w] & mask) return false;
       sk[w] |= mask;
-      this.meta[slot * META + SESSIONS]++;
+      meta[m + SESSIONS]++;
       return true;
     }
-    const n = this.meta[slot * META + SESSIONS];
     for (let i = 0; i < n; i++) if (sk[base + i] === h) return false;
     if (n < SKETCH_WORDS) {
       sk[base + n] = h;
-      this.meta[slot * META + SESSIONS] = n + 1;
+      meta[m + SESSIONS] = n + 1;
       return true;
     }
     const scratch = this.scratch;
@@ -767,9 +789,37 @@ export class UserActivityTracker {
     }
     let set = 0;
     for (let i = 0; i < SKETCH_WORDS; i++) set += popcount32(sk[base + i]);
-    this.meta[slot * META + SESSIONS] = set;
-    this.meta[slot * META + FLAGS] |= FLAG_SKETCH;
+    meta[m + SESSIONS] = set;
+    meta[m + FLAGS] |= FLAG_SKETCH;
     return true;
+  }
+
+  /** Empties the open bucket's sessions of `slot`, returning its block to the pool. */
+  private clearSessions(slot: number): void {
+    const m = slot * META;
+    const f = this.meta[m + FLAGS];
+    if (f & FLAG_BLOCK) {
+      const block = this.sessions[slot * INLINE_SESSIONS];
+      this.blocks[block * SKETCH_WORDS] = this.blockFree;
+      this.blockFree = block;
+      this.meta[m + FLAGS] = f & ~(FLAG_BLOCK | FLAG_SKETCH);
+    }
+    this.meta[m + SESSIONS] = 0;
+  }
+
+  private allocBlock(): number {
+    let block = this.blockFree;
+    if (block >= 0) {
+      this.blockFree = this.blocks[block * SKETCH_WORDS] | 0;
+      return block;
+    }
+    if (this.blockUsed === this.blockCap) {
+      const cap = Math.max(64, this.blockCap * 2);
+      this.blocks = growUint32(this.blocks, cap * SKETCH_WORDS);
+      this.blockCap = cap;
+    }
+    block = this.blockUsed++;
+    return block;
   }
 
   /** Distinct sessions in the open bucket: exact up to 8, linear-counting estimate beyond. */
@@ -785,10 +835,13 @@ export class UserActivityTracker {
   // ------------------------------------------------------------------------------------------
 
   private probe(slot: number, time: number): void {
-    let ref = this.probeRef[slot];
-    if (ref < 0) {
+    let ref: number;
+    if (this.meta[slot * META + FLAGS] & FLAG_RING) {
+      ref = this.probeRefs.get(slot) as number;
+    } else {
       ref = this.allocProbe();
-      this.probeRef[slot] = ref;
+      this.probeRefs.set(slot, ref);
+      this.meta[slot * META + FLAGS] |= FLAG_RING;
     }
     const ring = this.ring;
     const pos = this.probePos[ref];
@@ -812,8 +865,8 @@ export class UserActivityTracker {
 
   /** Probing attempts of `slot` later than `time − probingWindowMs` (up to the ring size). */
   private probeCount(slot: number, time: number): number {
-    const ref = this.probeRef[slot];
-    if (ref < 0) return 0;
+    if (!(this.meta[slot * META + FLAGS] & FLAG_RING)) return 0;
+    const ref = this.probeRefs.get(slot) as number;
     const from = time - this.options.probingWindowMs;
     const off = ref * this.ring;
     const len = this.probeLen[ref];
@@ -848,21 +901,21 @@ export class UserActivityTracker {
 
   private growColumns(cap: number): void {
     this.num = growFloat64(this.num, cap * STRIDE);
-    this.sketch = growUint32(this.sketch, cap * SKETCH_WORDS);
+    this.sessions = growUint32(this.sessions, cap * INLINE_SESSIONS);
     this.meta = growUint16(this.meta, cap * META);
-    this.probeRef = growInt32(this.probeRef, cap);
   }
 
-  /** Ends the anomalies and frees the probing ring of a slot being evicted. */
+  /** Ends the anomalies and frees the session block and the probing ring of a slot being evicted. */
   private release(slot: number): void {
     const f = this.meta[slot * META + FLAGS];
     for (let k = 0; k < KIND_NAMES.length; k++) if (f & (1 << k)) this.resolve(slot, k);
-    this.meta[slot * META + FLAGS] = 0;
-    const ref = this.probeRef[slot];
-    if (ref >= 0) {
+    this.clearSessions(slot);
+    if (f & FLAG_RING) {
+      const ref = this.probeRefs.get(slot) as number;
+      this.probeRefs.delete(slot);
       this.probeNext[ref] = this.probeFree;
       this.probeFree = ref;
-      this.probeRef[slot] = -1;
     }
+    this.meta[slot * META + FLAGS] = 0;
   }
 }

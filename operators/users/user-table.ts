@@ -2,7 +2,9 @@
  * Slot table for per-user state kept as struct-of-arrays: every user id maps to a small integer
  * slot, and the owner keeps its columns in typed arrays indexed by that slot.
  *
- * - `Map<string, slot>` for the id, an array `slot → id` for the reverse;
+ * - an array `slot → id`, and for the reverse an open-addressing hash index (linear probing, at
+ *   most half full, backward-shift deletion) of `slot + 1` in an `Int32Array`: 8–16 bytes per user
+ *   where a `Map<string, number>` takes ~28–56, and nothing for the garbage collector to trace;
  * - freed slots are reused through an intrusive free list (threaded through the `next` column);
  * - an intrusive doubly linked list in promotion order (least recently promoted at the head; see
  *   {@link UserTable.promote}) gives O(1) least-recently-seen eviction when the table is full, and
@@ -13,7 +15,8 @@
  *   `onGrow` and copies its own columns, so growth is amortised O(1) per admitted user.
  *
  * Retained memory: 24 bytes per slot here (`lastSeen` 8, `prev`/`next` links 8, the id reference 8)
- * plus the map entry and the id string (see {@link UserTable.memoryBytes}).
+ * plus 4 bytes per index entry (2–4 per user once the index has grown) and the id string (see
+ * {@link UserTable.memoryBytes}).
  *
  * @packageDocumentation
  */
@@ -33,6 +36,26 @@ export interface UserTableOptions {
 }
 
 const NONE = -1;
+const INDEX_MIN = 16;
+const FAST_ARRAY_MAX = 1 << 24;
+
+/**
+ * 32-bit hash of a string: FNV-1a over the UTF-16 code units from `seed`, then murmur3's
+ * finaliser (FNV's low bits mix poorly, and both the id index and the session sketch use them).
+ */
+export function hashString(s: string, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
 
 /** Grows a typed array to `capacity` elements, keeping its contents. */
 export function growFloat64(a: Float64Array, capacity: number): Float64Array {
@@ -95,14 +118,18 @@ export class UserTable {
   /** Latest event time each slot was touched with (the maximum, so late events do not age a user). */
   lastSeen: Float64Array;
 
-  private readonly index = new Map<string, number>();
   private ids: (string | undefined)[];
+  // `slot + 1` per entry, 0 = empty (a fresh array is all empty without a fill).
+  private index: Int32Array;
+  // A per-table seed: ids come from outside, and a fixed hash would let crafted ids collide.
+  private readonly seed: number;
   // prev at 2·slot, next at 2·slot + 1: one cache line per relink instead of two.
   private links: Int32Array;
   private head = NONE;
   private tail = NONE;
   private freeHead = NONE;
   private used = 0;
+  private count = 0;
   private cap: number;
   private keyBytes = 0;
   private readonly onGrow: ((capacity: number) => void) | undefined;
@@ -125,13 +152,17 @@ export class UserTable {
     this.lastSeen = new Float64Array(this.cap);
     this.links = new Int32Array(this.cap * 2);
     this.ids = new Array<string | undefined>(this.cap).fill(undefined);
+    let n = INDEX_MIN;
+    while (n < 2 * this.cap && n < 2 ** 30) n *= 2;
+    this.index = new Int32Array(n);
+    this.seed = (Math.random() * 2 ** 32) >>> 0;
     this.onGrow = options.onGrow;
     this.onEvict = options.onEvict;
   }
 
   /** Users currently held. */
   get size(): number {
-    return this.index.size;
+    return this.count;
   }
 
   /** Slots allocated (the length of every column). */
@@ -141,8 +172,14 @@ export class UserTable {
 
   /** The slot of `userId`, or -1 when it is not held. */
   slotOf(userId: string): number {
-    const s = this.index.get(userId);
-    return s === undefined ? NONE : s;
+    const index = this.index;
+    const mask = index.length - 1;
+    const ids = this.ids;
+    for (let i = hashString(userId, this.seed) & mask; ; i = (i + 1) & mask) {
+      const e = index[i];
+      if (e === 0) return NONE;
+      if (ids[e - 1] === userId) return e - 1;
+    }
   }
 
   /** The id held in `slot` (which must be in use). */
@@ -175,7 +212,9 @@ export class UserTable {
       slot = this.freeHead;
       this.freeHead = this.links[2 * slot + 1];
     }
-    this.index.set(userId, slot);
+    if (2 * (this.count + 1) > this.index.length) this.growIndex();
+    this.insert(slot, hashString(userId, this.seed));
+    this.count++;
     this.ids[slot] = userId;
     this.keyBytes += stringBytes(userId.length);
     this.lastSeen[slot] = time;
@@ -221,7 +260,8 @@ export class UserTable {
   evict(slot: number): void {
     const id = this.ids[slot] as string;
     this.onEvict?.(slot, id);
-    this.index.delete(id);
+    this.remove(slot, id);
+    this.count--;
     this.ids[slot] = undefined;
     this.keyBytes -= stringBytes(id.length);
     this.unlink(slot);
@@ -235,20 +275,59 @@ export class UserTable {
   }
 
   /**
-   * Estimated retained bytes: the columns (24 bytes per allocated slot), the map and the id
-   * strings (as one-byte strings; ids shared with the caller are counted anyway).
+   * Estimated retained bytes: the columns (24 bytes per allocated slot), the hash index (4 bytes
+   * per entry) and the id strings (as one-byte strings; ids shared with the caller are counted
+   * anyway).
    */
   memoryBytes(): number {
-    return this.cap * 24 + mapBytes(this.index.size) + this.keyBytes;
+    return this.cap * 24 + this.index.length * 4 + this.keyBytes;
   }
 
   private grow(): void {
     const cap = Math.min(this.maxUsers, this.cap * 2);
     this.lastSeen = growFloat64(this.lastSeen, cap);
     this.links = growInt32(this.links, cap * 2);
-    for (let i = this.cap; i < cap; i++) this.ids.push(undefined);
+    // A longer length grows the elements to exactly `cap` (pushing overshoots by up to half), but
+    // past V8's fast-array limit (~32 M elements) it would turn them into a dictionary.
+    if (cap <= FAST_ARRAY_MAX) this.ids.length = cap;
+    else for (let i = this.cap; i < cap; i++) this.ids.push(undefined);
     this.cap = cap;
     this.onGrow?.(cap);
+  }
+
+  /** Puts `slot` (whose id hashes to `hash`) in the first empty entry from its home. */
+  private insert(slot: number, hash: number): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    let i = hash & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = slot + 1;
+  }
+
+  /** Takes `slot` (holding `id`) out of the index, shifting back the entries its removal would strand. */
+  private remove(slot: number, id: string): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    let i = hashString(id, this.seed) & mask;
+    while (index[i] !== slot + 1) i = (i + 1) & mask;
+    // Knuth's algorithm R: an entry after the hole may move into it unless its home lies
+    // cyclically in (hole, entry], where a lookup would no longer pass over the hole.
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = hashString(this.ids[index[j] - 1] as string, this.seed) & mask;
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      index[i] = index[j];
+      i = j;
+    }
+    index[i] = 0;
+  }
+
+  private growIndex(): void {
+    const old = this.index;
+    this.index = new Int32Array(old.length * 2);
+    for (let i = 0; i < old.length; i++) {
+      const e = old[i];
+      if (e !== 0) this.insert(e - 1, hashString(this.ids[e - 1] as string, this.seed));
+    }
   }
 
   private linkTail(slot: number): void {

@@ -5,6 +5,7 @@ import vm from 'node:vm';
 import { RobustBaseline } from '../../../operators/users/robust-baseline.js';
 import type { UserAnomaly, UserRequestObservation, UserTrackerInit } from '../../../operators/users/user-activity-tracker.js';
 import { DEFAULT_USER_TRACKER_OPTIONS, UserActivityTracker } from '../../../operators/users/user-activity-tracker.js';
+import { hashString } from '../../../operators/users/user-table.js';
 import { isVigilError } from '../../../src/errors.js';
 
 const MIN = 60_000;
@@ -363,6 +364,27 @@ describe('UserActivityTracker', () => {
       for (let i = 8; i < 300; i++) tracker.observe(req('u', T0 + i, { sessionId: `session-${i}` }));
       const est = tracker.profile('u')?.sessionsInBucket ?? 0;
       assert.ok(Math.abs(est - 300) / 300 < 0.15, `estimate ${est}`);
+    });
+
+    it("keeps each user's sessions apart while session blocks are reused across buckets and evictions", () => {
+      const tracker = new UserActivityTracker({ maxUsers: 50, initialCapacity: 4 });
+      let settled = 0;
+      for (let minute = 0; minute < 30; minute++) {
+        if (minute === 5) settled = tracker.memoryBytes();
+        // 80 users for 50 slots: every minute evicts users holding blocks and reuses their slots.
+        for (let u = 0; u < 80; u++) {
+          const n = (u + minute) % 12;
+          const at = T0 + minute * MIN + u * 100;
+          tracker.observe(req(`u${u}`, at));
+          for (let k = 0; k < 2 * n; k++) tracker.observe(req(`u${u}`, at + 1, { sessionId: `u${u}-m${minute}-s${k % n}` }));
+          // Beyond 8 the linear counter's estimate, from the bits the ids' hashes set.
+          const bits = new Set(Array.from({ length: n }, (_, k) => hashString(`u${u}-m${minute}-s${k}`) & 255)).size;
+          const expected = n <= 8 ? n : -256 * Math.log(1 - bits / 256);
+          assert.equal(tracker.profile(`u${u}`)?.sessionsInBucket, expected, `u${u} minute ${minute}`);
+        }
+      }
+      assert.equal(tracker.size, 50);
+      assert.equal(tracker.memoryBytes(), settled, 'evicted and closed buckets return their blocks');
     });
   });
 

@@ -77,12 +77,42 @@ describe('UserTable', () => {
     assert.deepEqual(order, ['b', 'c', 'a']);
   });
 
-  it('estimates its memory from the slots, the map and the id strings', () => {
+  it('estimates its memory from the slots, the hash index and the id strings', () => {
     const { t } = table(10, 8);
     t.admit('user-1', 0);
     assert.equal(stringBytes(6), 24);
-    assert.equal(t.memoryBytes(), 8 * 24 + mapBytes(1) + 24);
+    // 8 slots of 24 bytes, an index of 16 entries (at most half full) of 4 bytes, one id string.
+    assert.equal(t.memoryBytes(), 8 * 24 + 16 * 4 + 24);
     assert.equal(mapBytes(1_000_000), 2 ** 20 * 28 + 64);
+  });
+
+  it('finds every held id and none of the evicted ones across index growth and deletions', () => {
+    const held = new Map<string, number>();
+    const t = new UserTable({ maxUsers: 3000, initialCapacity: 1, onEvict: (_slot, id) => held.delete(id) });
+    let x = 7;
+    const next = (): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    for (let i = 0; i < 40_000; i++) {
+      // 8 000 ids for 3 000 slots: admissions evict at the limit, explicit and idle evictions
+      // delete from the middle of probe runs.
+      const id = `id-${next() % 8000}`;
+      const slot = t.slotOf(id);
+      assert.equal(slot, held.get(id) ?? -1, id);
+      if (slot < 0) held.set(id, t.admit(id, i));
+      else if (next() % 4 === 0) t.evict(slot);
+      else t.touch(slot, i);
+      if (i % 5000 === 4999) t.evictIdle(i - 2500);
+    }
+    assert.equal(t.size, held.size);
+    for (const [id, slot] of held) {
+      assert.equal(t.slotOf(id), slot);
+      assert.equal(t.idOf(slot), id);
+    }
+    for (let k = 0; k < 8000; k++) if (!held.has(`id-${k}`)) assert.equal(t.slotOf(`id-${k}`), -1);
   });
 
   it('rejects a maxUsers below one', () => {
