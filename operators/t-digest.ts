@@ -69,8 +69,9 @@ export interface TDigestOptions {
   readonly bufferSize?: number;
 }
 
-/** Byte layout of the serialised header (see {@link TDigest.toBytes}). */
-const HEADER_BYTES = 72;
+/** Bytes of the serialised header (see {@link TDigest.toBytes}): a digest without centroids is this long. */
+export const TDIGEST_HEADER_BYTES = 72;
+const HEADER_BYTES = TDIGEST_HEADER_BYTES;
 const FLAG_F32_WEIGHTS = 1;
 
 /**
@@ -184,6 +185,9 @@ let sBM = new Float64Array(1024);
 let sBW = new Float64Array(1024);
 let sOM = new Float64Array(1024);
 let sOW = new Float64Array(1024);
+// Where TDigest.flushToScratch left its centroids: one of the pairs above.
+let flushedM = sAM;
+let flushedW = sAW;
 
 function ensureScratch(n: number): void {
   if (sAM.length >= n) return;
@@ -805,9 +809,20 @@ export class TDigest {
 
   /** Merges all pending values into the centroids (one sort + one merge pass). */
   private flush(): void {
+    const count = this.flushToScratch();
+    if (count >= 0) this.store(flushedM, flushedW, count, false);
+  }
+
+  /**
+   * The work of {@link flush} short of storing the result: the statistics take the pending values
+   * in, the buffers empty, and the new centroids are left in `flushedM`/`flushedW`; returns their
+   * count, or -1 when nothing was pending (the centroids are then as they were). The caller must
+   * store them or drop the digest.
+   */
+  private flushToScratch(): number {
     const nb = this.bufLen;
     const nw = this.wLen;
-    if (nb === 0 && nw === 0) return;
+    if (nb === 0 && nw === 0) return -1;
     const n = this.n;
     const N = n + nb + nw;
     ensureScratch(N);
@@ -901,11 +916,10 @@ export class TDigest {
     this.bufLen = 0;
     this.wLen = 0;
     this.wWeight = 0;
-    // Compress into the free pair (A/B not holding the stream) and store.
-    const outM = sm === sAM ? sBM : sAM;
-    const outW = outM === sAM ? sAW : sBW;
-    const count = compressStream(sm, sw, N, W, this.compression, this.unit, outM, outW);
-    this.store(outM, outW, count, false);
+    // Compress into the free pair (A/B not holding the stream).
+    flushedM = sm === sAM ? sBM : sAM;
+    flushedW = flushedM === sAM ? sAW : sBW;
+    return compressStream(sm, sw, N, W, this.compression, this.unit, flushedM, flushedW);
   }
 
   /** Copies `count` centroids into place, reallocating when too small (or to size exactly). */
@@ -1620,6 +1634,20 @@ export class TDigest {
     this.total = 0;
   }
 
+  /**
+   * Empties the digest and gives its storage up — its pending buffer back to the pool new digests
+   * take theirs from — for a digest about to be dropped. It stays usable (empty).
+   */
+  release(): void {
+    this.reset();
+    if (this.buf !== EMPTY) releaseBuffer(this.buf);
+    this.buf = EMPTY;
+    this.wbuf = EMPTY;
+    this.m = EMPTY;
+    this.w = EMPTY_W;
+    this.cap = 0;
+  }
+
   /** Returns an independent deep copy (pending values included, not flushed). */
   clone(): TDigest {
     const d = new TDigest(this.compression, { bufferSize: this.maxBuffer });
@@ -1668,9 +1696,23 @@ export class TDigest {
    */
   toBytes(): Uint8Array {
     this.flush();
-    const n = this.n;
-    const c = this.m;
-    const wts = this.w;
+    return this.writeBytes(this.m, this.w, this.n);
+  }
+
+  /**
+   * {@link toBytes} then {@link release}, for a digest exported once and dropped (a partition
+   * task's closed sub-window): pending values are compressed straight into the bytes, without
+   * centroid storage of the digest's own. The bytes are those `toBytes()` would give.
+   */
+  takeBytes(): Uint8Array {
+    const count = this.flushToScratch();
+    const out = count >= 0 ? this.writeBytes(flushedM, flushedW, count) : this.writeBytes(this.m, this.w, this.n);
+    this.release();
+    return out;
+  }
+
+  /** The serialised form of this digest's statistics and the centroids `c`/`wts[0, n)`. */
+  private writeBytes(c: Float64Array, wts: Float32Array | Float64Array, n: number): Uint8Array {
     const out = new Uint8Array(HEADER_BYTES + 12 * n);
     const v = new DataView(out.buffer);
     const empty = n === 0;
@@ -1702,64 +1744,161 @@ export class TDigest {
    * @throws RangeError on an unknown version, a truncated/oversized payload or invalid content.
    */
   static fromBytes(bytes: Uint8Array, options: TDigestOptions = {}): TDigest {
-    const bad = (why: string): RangeError => new RangeError(`TDigest.fromBytes: ${why}`);
-    if (!(bytes instanceof Uint8Array)) throw new TypeError('TDigest.fromBytes: expected a Uint8Array');
-    if (bytes.length < HEADER_BYTES) throw bad(`payload too short (${bytes.length} bytes)`);
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const version = v.getUint8(0);
-    if (version !== TDIGEST_FORMAT_VERSION) throw bad(`unsupported format version ${version}`);
-    const flags = v.getUint8(1);
-    if ((flags & ~FLAG_F32_WEIGHTS) !== 0) throw bad(`unknown flags 0x${flags.toString(16)}`);
-    const ws = flags & FLAG_F32_WEIGHTS ? 4 : 8;
-    const n = v.getUint32(4, true);
-    if (bytes.length !== HEADER_BYTES + (8 + ws) * n) {
-      throw bad(`length ${bytes.length} does not match ${n} centroids`);
-    }
-    const d = new TDigest(v.getFloat64(8, true), options);
-    const count = v.getFloat64(16, true);
-    if (n === 0) {
-      if (count !== 0) throw bad('non-zero count without centroids');
-      return d;
-    }
-    const lo = v.getFloat64(24, true);
-    const hi = v.getFloat64(32, true);
-    const total = v.getFloat64(40, true);
-    const loW = v.getFloat64(48, true);
-    const hiW = v.getFloat64(56, true);
-    const unit = v.getFloat64(64, true);
-    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw bad('invalid min/max');
-    if (!(count > 0 && count < Infinity)) throw bad('invalid count');
-    if (Number.isNaN(total)) throw bad('invalid sum');
-    if (!(unit > 0 && unit < Infinity)) throw bad('invalid unit weight');
-    if (!(loW >= unit && loW <= count && hiW >= unit && hiW <= count)) throw bad('invalid extreme weights');
-    const [c, wts] = allocCentroids(n);
-    let o = HEADER_BYTES;
-    let prev = lo;
-    for (let i = 0; i < n; i++, o += 8) {
-      const m = v.getFloat64(o, true);
-      if (!(m >= prev && m <= hi)) throw bad(`centroid mean ${i} out of order or range`);
-      c[i] = prev = m;
-    }
-    let wsum = 0;
-    for (let i = 0; i < n; i++, o += ws) {
-      const w = ws === 4 ? v.getFloat32(o, true) : v.getFloat64(o, true);
-      if (!(w > 0 && w < Infinity)) throw bad(`centroid weight ${i} invalid`);
-      wts[i] = w;
-      wsum += w;
-    }
-    // float32 weights round above 2^24 per centroid: allow a relative slack of 1e-6.
-    if (!(Math.abs(wsum - count) <= 1e-6 * count)) throw bad('centroid weights do not sum to count');
+    const h = readHeader(bytes);
+    const d = new TDigest(h.compression, options);
+    if (h.n === 0) return d;
+    const [c, wts] = allocCentroids(h.n);
+    readCentroids(h, c, wts, 0);
     d.m = c;
     d.w = wts;
-    d.cap = n;
-    d.n = n;
-    d.cw = count;
-    d.lo = lo;
-    d.hi = hi;
-    d.loW = loW;
-    d.hiW = hiW;
-    d.unit = unit;
-    d.total = total;
+    d.cap = h.n;
+    d.n = h.n;
+    d.cw = h.count;
+    d.lo = h.lo;
+    d.hi = h.hi;
+    d.loW = h.loW;
+    d.hiW = h.hiW;
+    d.unit = h.unit;
+    d.total = h.total;
     return d;
   }
+
+  /**
+   * Validates a digest serialised by {@link TDigest.toBytes} as {@link TDigest.fromBytes} does,
+   * without restoring it, and returns its count (total weight).
+   *
+   * @throws RangeError / TypeError as {@link TDigest.fromBytes}.
+   */
+  static countOfBytes(bytes: Uint8Array): number {
+    const h = readHeader(bytes);
+    if (h.n > 0) {
+      ensureScratch(h.n);
+      readCentroids(h, sOM, sOW, 0);
+    }
+    return h.count;
+  }
+
+  /**
+   * Merges serialised digests ({@link TDigest.toBytes}) into `into`, or into a new digest of
+   * δ `compression` when `into` is null, in one pass: every centroid of `into` and of `parts` is
+   * read straight into the merge scratch, sorted once and folded by one compression pass — no
+   * digest object per part and no pass per part, which is what adding up one sub-window's partials
+   * of many partition tasks costs. A single part into nothing, of the same δ, is restored as
+   * {@link TDigest.fromBytes} restores it (no compression pass). Everything is validated before
+   * `into` changes.
+   *
+   * @param parts - serialised digests, merged in this order (ties of equal means keep it).
+   * @param compression - δ of a new digest (ignored when `into` is given).
+   * @param into - the digest to merge into (a packed one is thawed), or null.
+   * @returns `into` (thawed), or the new digest.
+   * @throws RangeError / TypeError as {@link TDigest.fromBytes}, naming what is wrong.
+   */
+  static mergeBytes(parts: readonly Uint8Array[], compression: number, into: DigestSource | null): TDigest {
+    if (into === null && parts.length === 1) {
+      const d = TDigest.fromBytes(parts[0]);
+      if (d.compression === compression) return d;
+    }
+    const headers = parts.map(readHeader);
+    const out = into === null ? new TDigest(compression) : into instanceof PackedDigest ? into.thaw() : into;
+    out.flush();
+    let N = out.n;
+    for (const h of headers) N += h.n;
+    if (N === out.n) return out;
+    ensureScratch(N);
+    let o = out.copyCentroidsTo(0);
+    for (const h of headers) {
+      readCentroids(h, sAM, sAW, o);
+      o += h.n;
+    }
+    for (const h of headers) {
+      if (h.n === 0) continue;
+      out.cw += h.count;
+      out.total += h.total;
+      out.noteLow(h.lo, h.loW);
+      out.noteHigh(h.hi, h.hiW);
+      if (h.unit < out.unit) out.unit = h.unit;
+    }
+    const inA = sortPairs(N);
+    const count = compressStream(inA ? sAM : sBM, inA ? sAW : sBW, N, out.cw, out.compression, out.unit, sOM, sOW);
+    out.store(sOM, sOW, count, into === null);
+    return out;
+  }
+}
+
+/** The header of a serialised digest, validated (see {@link TDigest.toBytes}). */
+interface SerializedHeader {
+  view: DataView;
+  /** Centroid count and bytes per centroid weight. */
+  n: number;
+  ws: number;
+  compression: number;
+  count: number;
+  lo: number;
+  hi: number;
+  total: number;
+  loW: number;
+  hiW: number;
+  unit: number;
+}
+
+function badBytes(why: string): RangeError {
+  return new RangeError(`TDigest.fromBytes: ${why}`);
+}
+
+/** Reads and checks the header of a serialised digest (layout: {@link TDigest.toBytes}). */
+function readHeader(bytes: Uint8Array): SerializedHeader {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('TDigest.fromBytes: expected a Uint8Array');
+  if (bytes.length < HEADER_BYTES) throw badBytes(`payload too short (${bytes.length} bytes)`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = v.getUint8(0);
+  if (version !== TDIGEST_FORMAT_VERSION) throw badBytes(`unsupported format version ${version}`);
+  const flags = v.getUint8(1);
+  if ((flags & ~FLAG_F32_WEIGHTS) !== 0) throw badBytes(`unknown flags 0x${flags.toString(16)}`);
+  const ws = flags & FLAG_F32_WEIGHTS ? 4 : 8;
+  const n = v.getUint32(4, true);
+  if (bytes.length !== HEADER_BYTES + (8 + ws) * n) throw badBytes(`length ${bytes.length} does not match ${n} centroids`);
+  const compression = v.getFloat64(8, true);
+  if (!(compression >= 10 && compression <= 10_000)) {
+    throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
+  }
+  const count = v.getFloat64(16, true);
+  const h: SerializedHeader = { view: v, n, ws, compression, count, lo: NaN, hi: NaN, total: 0, loW: 0, hiW: 0, unit: Infinity };
+  if (n === 0) {
+    if (count !== 0) throw badBytes('non-zero count without centroids');
+    return h;
+  }
+  const lo = (h.lo = v.getFloat64(24, true));
+  const hi = (h.hi = v.getFloat64(32, true));
+  const total = (h.total = v.getFloat64(40, true));
+  const loW = (h.loW = v.getFloat64(48, true));
+  const hiW = (h.hiW = v.getFloat64(56, true));
+  const unit = (h.unit = v.getFloat64(64, true));
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw badBytes('invalid min/max');
+  if (!(count > 0 && count < Infinity)) throw badBytes('invalid count');
+  if (Number.isNaN(total)) throw badBytes('invalid sum');
+  if (!(unit > 0 && unit < Infinity)) throw badBytes('invalid unit weight');
+  if (!(loW >= unit && loW <= count && hiW >= unit && hiW <= count)) throw badBytes('invalid extreme weights');
+  return h;
+}
+
+/** Reads and checks the centroids of a serialised digest into `means`/`weights` from `at`. */
+function readCentroids(h: SerializedHeader, means: Float64Array, weights: Float32Array | Float64Array, at: number): void {
+  const { view: v, n, ws, hi } = h;
+  let o = HEADER_BYTES;
+  let prev = h.lo;
+  for (let i = 0; i < n; i++, o += 8) {
+    const m = v.getFloat64(o, true);
+    if (!(m >= prev && m <= hi)) throw badBytes(`centroid mean ${i} out of order or range`);
+    means[at + i] = prev = m;
+  }
+  let wsum = 0;
+  for (let i = 0; i < n; i++, o += ws) {
+    const w = ws === 4 ? v.getFloat32(o, true) : v.getFloat64(o, true);
+    if (!(w > 0 && w < Infinity)) throw badBytes(`centroid weight ${i} invalid`);
+    // Stored as float32 weights: round as the centroid arrays would.
+    weights[at + i] = ws === 4 ? w : Math.fround(w);
+    wsum += w;
+  }
+  // float32 weights round above 2^24 per centroid: allow a relative slack of 1e-6.
+  if (!(Math.abs(wsum - h.count) <= 1e-6 * h.count)) throw badBytes('centroid weights do not sum to count');
 }

@@ -393,6 +393,92 @@ describe('TDigest merging', () => {
   });
 });
 
+describe('TDigest merging serialised digests', () => {
+  it('merging the bytes of 12 partitions of 100k lognormal values stays within the bounds of the whole data, with exact count, sum and extremes', () => {
+    const data = generate('lognormal', 100_000, 77);
+    const rng = mulberry32(12);
+    const parts = Array.from({ length: 12 }, () => new TDigest());
+    for (const x of data) parts[Math.floor(rng() * 12)].add(x);
+    const merged = TDigest.mergeBytes(parts.map((p) => p.toBytes()), DEFAULT_COMPRESSION, null);
+    const s = sorted(data);
+    assertWithinBounds(merged, s, 'mergeBytes of 12');
+    assert.equal(merged.count, 100_000);
+    assert.equal(merged.min, s[0]);
+    assert.equal(merged.max, s[s.length - 1]);
+    assert.ok(Math.abs(merged.sum - s.reduce((a, b) => a + b, 0)) < 1e-9 * merged.sum);
+    assert.ok(relErr(merged.quantile(0.99), orderStat(s, 0.99)) <= 0.005);
+  });
+
+  it('answers as the one-pass merge of the restored digests does', () => {
+    const parts = [1, 2, 3, 4].map((seed) => digestOf(generate('exponential', 5_000, seed)));
+    const viaBytes = TDigest.mergeBytes(parts.map((p) => p.toBytes()), DEFAULT_COMPRESSION, null);
+    const viaDigests = TDigest.merge(parts.map((p) => TDigest.fromBytes(p.toBytes())), DEFAULT_COMPRESSION);
+    assert.deepEqual(viaBytes.quantiles([0, ...QS, 1]), viaDigests.quantiles([0, ...QS, 1]));
+    assert.deepEqual(viaBytes.toBytes(), viaDigests.toBytes());
+  });
+
+  it('keeps small sub-window digests exact: 12 parts of a few values merge to the exact order statistics', () => {
+    const rng = mulberry32(3);
+    const values = Array.from({ length: 12 }, () => Array.from({ length: 1 + Math.floor(rng() * 6) }, () => Math.round(rng() * 1000)));
+    const merged = TDigest.mergeBytes(values.map((v) => digestOf(v).toBytes()), DEFAULT_COMPRESSION, null);
+    const s = sorted(values.flat());
+    for (let i = 0; i <= 20; i++) assert.equal(merged.quantile(i / 20), orderStat(s, i / 20));
+  });
+
+  it('restores a single part of the same compression exactly as fromBytes does', () => {
+    const bytes = digestOf(generate('lognormal', 3_000, 9)).toBytes();
+    assert.deepEqual(TDigest.mergeBytes([bytes], DEFAULT_COMPRESSION, null).toBytes(), TDigest.fromBytes(bytes).toBytes());
+    assert.equal(TDigest.mergeBytes([bytes], 100, null).compression, 100);
+  });
+
+  it('merges into an existing digest, packed or not, counting both', () => {
+    const a = digestOf([1, 2, 3]);
+    const [packed] = TDigest.pack([digestOf([1, 2, 3])]);
+    const b = digestOf([10, 20]).toBytes();
+    for (const into of [a, packed]) {
+      const out = TDigest.mergeBytes([b], DEFAULT_COMPRESSION, into);
+      assert.equal(out.count, 5);
+      assert.equal(out.sum, 36);
+      assert.equal(out.quantile(0.5), 3);
+      assert.equal(out.max, 20);
+    }
+    assert.equal(TDigest.mergeBytes([], DEFAULT_COMPRESSION, a), a);
+  });
+
+  it('rejects a corrupt part with a RangeError and leaves the digest merged into unchanged', () => {
+    const into = digestOf([1, 2, 3]);
+    const good = digestOf([4, 5]).toBytes();
+    const bad = digestOf([6, 7]).toBytes();
+    bad[80] ^= 0xff;
+    assert.throws(() => TDigest.mergeBytes([good, bad], DEFAULT_COMPRESSION, into), RangeError);
+    assert.equal(into.count, 3);
+    assert.deepEqual(into.quantiles([0, 0.5, 1]), [1, 2, 3]);
+  });
+
+  it('takeBytes gives the bytes toBytes gives, pending values or not, and leaves the digest empty and usable', () => {
+    for (const n of [0, 1, 7, 300, 20_000]) {
+      const data = generate('lognormal', n, 40 + n);
+      const a = digestOf(data);
+      const b = digestOf(data);
+      assert.deepEqual(b.takeBytes(), a.toBytes(), `${n} values`);
+      assert.equal(b.count, 0);
+      b.add(5);
+      assert.equal(b.quantile(0.5), 5);
+    }
+    const flushed = digestOf(generate('uniform', 500, 1));
+    const copy = TDigest.fromBytes(flushed.toBytes());
+    assert.deepEqual(copy.takeBytes(), flushed.toBytes());
+  });
+
+  it('countOfBytes validates as fromBytes does and returns the count', () => {
+    assert.equal(TDigest.countOfBytes(digestOf([1, 2, 3, 4]).toBytes()), 4);
+    assert.equal(TDigest.countOfBytes(new TDigest().toBytes()), 0);
+    const bad = digestOf([1, 2]).toBytes();
+    bad[0] = 9;
+    assert.throws(() => TDigest.countOfBytes(bad), /unsupported format version 9/);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Compaction, memory and serialisation
 // ---------------------------------------------------------------------------------------------
