@@ -48,5 +48,14 @@ export interface SignalFamily<E> {
    * the family entirely (it then counts nowhere, not even in `count`).
    */
   count(event: E, counters: Float64Array): boolean;
+  /**
+   * Set when {@link count} returns true for every event, never throws, and only adds to counters
+   * (`counters[i] += x`, never reading one otherwise), adding to any counter at most once per event
+   * unless that counter's increments are whole numbers (exact below 2^53). The store then has
+   * `count` add straight into the aggregate's counters instead of into a zeroed scratch array summed
+   * in afterwards: the same sums bit for bit — `s + x` either way, and such whole numbers add up
+   * exactly in any order — for less work per event.
+   */
+  readonly countsEveryEvent?: boolean;
   readonly distributions: readonly DistributionSignal<E>[];
 }

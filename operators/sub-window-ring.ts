@@ -124,6 +124,11 @@ export class SubWindowRing<A> {
     return this.overflowed;
   }
 
+  /** Start of the sub-window the last {@link get} served (NaN before the first, or after its eviction). */
+  get lastStart(): number {
+    return this.last === undefined ? NaN : this.last.start;
+  }
+
   /** Start of the sub-window holding time `t`. */
   subWindowStartOf(t: number): number {
     return Math.floor(t / this.slideMs) * this.slideMs;

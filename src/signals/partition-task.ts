@@ -10,7 +10,7 @@ export interface PartitionTaskOptions {
   /** Its event-time channels: one per input topic-partition it owns. */
   channels: readonly number[];
   /** The pipeline settings; a task keeps only open sub-windows, so its retentions are one sub-window. */
-  pipeline: Omit<SignalPipelineOptions, 'onBoundary' | 'merged' | 'views' | 'retentionMs' | 'slowRetentionMs' | 'perChannelLateness'>;
+  pipeline: Omit<SignalPipelineOptions, 'onBoundary' | 'merged' | 'views' | 'retentionMs' | 'slowRetentionMs' | 'perChannelLateness' | 'packOnClose'>;
   /**
    * The task's last published checkpoint, when another owner (or an earlier life) published one: the
    * boundaries up to it are already published, so a restore recomputes them without publishing them.
@@ -88,6 +88,8 @@ export class PartitionTask {
       views: [],
       // Whether an event is late must not depend on how a replay interleaves the task's topics.
       perChannelLateness: true,
+      // Each closed sub-window is exported at once and evicted at the next boundary.
+      packOnClose: false,
       onBoundary: (b) => this.boundaryClosed(b),
     });
     this.pipeline.setChannels(options.channels);
@@ -171,7 +173,7 @@ export class PartitionTask {
     if (b <= this.publishedThrough) return;
     for (const store of [this.pipeline.spans, this.pipeline.requests, this.pipeline.feedback, this.pipeline.evals]) {
       if (b % store.subWindowMs !== 0) continue;
-      const partial = store.exportSubWindow(b - store.subWindowMs);
+      const partial = store.exportSubWindow(b - store.subWindowMs, { release: true });
       if (partial !== null) this.out.partials.push(partial);
     }
     this.out.checkpoints.push({ task: this.task, boundary: b, idle: false, users: userReportOf(this.pipeline.users) });

@@ -62,6 +62,8 @@ export function requestFamily(verdicts: RequestVerdicts): SignalFamily<Assembled
           'pipeline-level request outcomes: failed (root failed), degraded (succeeded only through retries or a fallback), timeouts and rate limits anywhere in the request, incomplete (root never arrived), security flags, cost anomalies',
       },
     ],
+    // Every request counts, each counter at most once.
+    countsEveryEvent: true,
     count(r, c) {
       if (r.failed) c[0] += 1;
       if (r.degraded) c[1] += 1;

@@ -86,6 +86,8 @@ export interface SignalPipelineOptions {
   merged?: boolean;
   /** Judge lateness per input channel (see `EventTimeWatermarkOptions.perChannelLateness`); partition tasks do. */
   perChannelLateness?: boolean;
+  /** Pack closed sub-windows (`FamilyWindowStoreOptions.packOnClose`; default true); partition tasks export them instead. */
+  packOnClose?: boolean;
 }
 
 /** Where a signal is answered from. */
@@ -232,7 +234,7 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
   private readonly stores: FamilyWindowStore<never>[];
 
   constructor(options: SignalPipelineOptions) {
-    const { slideMs, retentionMs, slowSubWindowMs, slowRetentionMs, compression } = options;
+    const { slideMs, retentionMs, slowSubWindowMs, slowRetentionMs, compression, packOnClose } = options;
     if (slowSubWindowMs % slideMs !== 0) {
       throw new VigilError('VIGIL_CONFIG_INVALID', `windows.slowSubWindow: must be a multiple of windows.slide (${slideMs} ms)`, { details: { key: 'windows.slowSubWindow' } });
     }
@@ -243,10 +245,10 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
       retentionMs: Math.max(retentionMs, slowRetentionMs),
       perChannelLateness: options.perChannelLateness,
     });
-    this.spans = new FamilyWindowStore({ family: spanFamily(this.enrichment), subWindowMs: slideMs, retentionMs, compression });
-    this.requests = new FamilyWindowStore({ family: requestFamily(this.verdicts), subWindowMs: slideMs, retentionMs, compression });
-    this.feedback = new FamilyWindowStore({ family: feedbackFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });
-    this.evals = new FamilyWindowStore({ family: evalFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression });
+    this.spans = new FamilyWindowStore({ family: spanFamily(this.enrichment), subWindowMs: slideMs, retentionMs, compression, packOnClose });
+    this.requests = new FamilyWindowStore({ family: requestFamily(this.verdicts), subWindowMs: slideMs, retentionMs, compression, packOnClose });
+    this.feedback = new FamilyWindowStore({ family: feedbackFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression, packOnClose });
+    this.evals = new FamilyWindowStore({ family: evalFamily(this.join), subWindowMs: slowSubWindowMs, retentionMs: slowRetentionMs, compression, packOnClose });
     this.stores = [this.spans, this.requests, this.feedback, this.evals] as FamilyWindowStore<never>[];
     // The assembler prices the span enrich() has just priced: it reuses that figure.
     this.assembler = new RequestAssembler({ timeoutMs: options.requestTimeoutMs, cost: (span) => this.costOf(span) });
@@ -415,7 +417,14 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     }
     pending.length = kept;
     ready.sort((x, y) => (x.partial.family < y.partial.family ? -1 : x.partial.family > y.partial.family ? 1 : x.partial.start - y.partial.start || x.task - y.task));
-    for (const { partial } of ready) this.storeOf(partial.family)?.mergeSubWindow(partial);
+    // One sub-window's partials of every task merge together: each digest once, from all their bytes.
+    for (let i = 0; i < ready.length; ) {
+      const { family, start } = ready[i].partial;
+      let j = i + 1;
+      while (j < ready.length && ready[j].partial.family === family && ready[j].partial.start === start) j++;
+      this.storeOf(family)?.mergeSubWindows(ready.slice(i, j).map((p) => p.partial));
+      i = j;
+    }
   }
 
   private storeOf(family: string): FamilyWindowStore<never> | undefined {

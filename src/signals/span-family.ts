@@ -154,6 +154,8 @@ export function spanFamily(enrichment: SpanEnrichment): SignalFamily<LlmSpan> {
         description: 'prompt-injection attempts by category and PII in outputs by type',
       },
     ],
+    // Every span counts, and only the injection categories (whole counts) may add to one counter twice.
+    countsEveryEvent: true,
     count(span, c) {
       if (span.status === 'ERROR') {
         c[0] += 1;

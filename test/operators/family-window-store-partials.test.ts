@@ -9,7 +9,7 @@ import { OVERFLOW_KEY } from '../../operators/sub-window-ring.js';
 import type { SubWindowPartial } from '../../operators/sub-window-partial.js';
 import { DEFAULT_COMPRESSION, TDigest } from '../../operators/t-digest.js';
 import { decodeSubWindowPartial, encodeSubWindowPartial } from '../../src/codec/sub-window-partial-codec.js';
-import { isVigilError } from '../../src/errors.js';
+import { isVigilError, type VigilError } from '../../src/errors.js';
 import type { ErrorType, LlmSpan } from '../../src/model/index.js';
 import type { SignalView } from '../../src/model/signal-snapshot.js';
 import { isValidJsonOutput, type SpanEnrichment } from '../../src/signals/span-enrichment.js';
@@ -410,6 +410,55 @@ describe('FamilyWindowStore partials: split, export, merge', () => {
       assertSameQueries(merged, single, observations, [[], ['model']]);
     });
   }
+
+  it("merging each sub-window's partials of 12 stores together (mergeSubWindows) answers every query and snapshot as one store of all spans", () => {
+    const { single, partials } = split(spans, 12, 112);
+    const merged = newStore();
+    for (let start = BASE_TIME; start < END; start += SUB) {
+      const ofSubWindow = partials.map((ofTask) => ofTask.find((p) => p.start === start)).filter((p): p is SubWindowPartial => p !== undefined);
+      assert.equal(ofSubWindow.length, 12);
+      assert.equal(merged.mergeSubWindows(ofSubWindow), 12);
+    }
+    assert.equal(merged.stats().keys, single.stats().keys);
+    assertSameQueries(merged, single, observations);
+    merged.closeThrough(END);
+    assertSameSnapshots(merged, single, observations, boundaries(BASE_TIME + SUB, END));
+  });
+
+  it('a store that does not pack on close exports the same partials, byte for byte, as one that does, and so does handing the digests over', () => {
+    const packed = newStore();
+    const unpacked = newStore({ packOnClose: false });
+    const handedOver = newStore({ packOnClose: false });
+    for (const span of spans) {
+      feed(packed, span);
+      feed(unpacked, span);
+      feed(handedOver, span);
+    }
+    for (const store of [packed, unpacked, handedOver]) store.closeThrough(END);
+    const a = exportAll(packed).map((p) => encodeSubWindowPartial(0, p));
+    const b = exportAll(unpacked).map((p) => encodeSubWindowPartial(0, p));
+    const c: Buffer[] = [];
+    for (let start = BASE_TIME; start < END; start += SUB) c.push(encodeSubWindowPartial(0, handedOver.exportSubWindow(start, { release: true })!));
+    assert.equal(a.length, SUBS);
+    assert.deepEqual(b, a);
+    assert.deepEqual(c, a);
+    // Handed over: counts stay, the distributions read empty.
+    const after = handedOver.exportSubWindow(BASE_TIME)!;
+    assert.equal(after.entries.reduce((n, e) => n + e.count, 0), exportAll(packed)[0].entries.reduce((n, e) => n + e.count, 0));
+    assert.ok(after.entries.every((e) => e.digests.every((d) => d === null)));
+  });
+
+  it('mergeSubWindows checks every partial before merging any: a bad digest in the last leaves the store untouched', () => {
+    const { partials } = split(spans, 3, 7);
+    const first = partials.map((ofTask) => ofTask[0]);
+    const bad = structuredClone(first[2]);
+    const entry = bad.entries.find((e) => e.digests.some((d) => d !== null))!;
+    const at = entry.digests.findIndex((d) => d !== null);
+    (entry.digests as (Uint8Array | null)[])[at] = Uint8Array.from([9, ...entry.digests[at]!.subarray(1)]);
+    const store = newStore();
+    assert.throws(() => store.mergeSubWindows([first[0], first[1], bad]), (err: VigilError) => err.details?.field === 'digests' && /digest \d+ is not a t-digest \(.*unsupported format version 9\)/.test(err.message));
+    assert.equal(store.stats().keys, 0);
+  });
 
   it('answers the same whatever way the spans are split: five random splits into 3 to 7 stores, partials merged in random orders', () => {
     const few = realisticSpans(23, 1500, 3);
