@@ -12,6 +12,7 @@ import type { PartialEntry, SubWindowPartial } from '../../operators/sub-window-
 import { VigilError } from '../errors.js';
 import { AVRO_INT_MAX } from './field-checks.js';
 import { schemasDir } from './schemas.js';
+import { writeSubWindowPartial } from './sub-window-partial-writer.js';
 
 /** File name of the contract in the package's `schemas/` folder. */
 export const SUB_WINDOW_PARTIAL_SCHEMA_FILE = 'sub-window-partial.avsc';
@@ -66,6 +67,8 @@ export function encodeSubWindowPartial(task: number, partial: SubWindowPartial):
   }
   // Non-integers are left to the schema check below, which names them.
   if (Number.isSafeInteger(partial.subWindowMs) && Number.isSafeInteger(partial.start)) checkWindow(partial.subWindowMs, partial.start);
+  const direct = writeSubWindowPartial(task, partial);
+  if (direct !== null) return direct;
   const type = subWindowPartialType();
   // avsc writes arrays and Buffers: typed counters become an array, digest bytes a Buffer view.
   // Anything else passes as it is, for isValid to name.

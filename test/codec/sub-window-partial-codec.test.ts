@@ -11,6 +11,7 @@ import {
   encodeSubWindowPartial,
   subWindowPartialType,
 } from '../../src/codec/sub-window-partial-codec.js';
+import { writeSubWindowPartial } from '../../src/codec/sub-window-partial-writer.js';
 import { isVigilError } from '../../src/errors.js';
 
 const START = Date.UTC(2025, 0, 1, 12, 0, 10);
@@ -94,6 +95,32 @@ describe('sub-window partial codec', () => {
   it('round-trips a partial without entries and the largest partition number', () => {
     const empty: SubWindowPartial = { family: 'feedback', subWindowMs: 1000, start: 0, entries: [] };
     assert.deepEqual(decodeSubWindowPartial(encodeSubWindowPartial(2 ** 31 - 1, empty)), { task: 2 ** 31 - 1, partial: empty });
+  });
+
+  it('writes exactly the bytes avsc writes, over 300 random partials (unicode values, negative and huge numbers, empty arrays)', () => {
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const words = ['chat-api', '(none)', 'gpt-4o', 'модель', '模型-7', 'tenant 🚀', '', 'x'.repeat(70), 'é'.repeat(40)];
+    const type = subWindowPartialType();
+    for (let k = 0; k < 300; k++) {
+      const dims = Math.floor(random() * 4);
+      const p: SubWindowPartial = {
+        family: words[Math.floor(random() * words.length)],
+        subWindowMs: 1 + Math.floor(random() * 60_000),
+        start: Math.floor(random() * 2 ** 45) * (random() < 0.1 ? -1 : 1),
+        entries: Array.from({ length: Math.floor(random() * 5) }, () => ({
+          values: Array.from({ length: dims }, () => words[Math.floor(random() * words.length)]),
+          count: Math.floor(random() * (random() < 0.2 ? 2 ** 52 : 1000)),
+          counters: Array.from({ length: Math.floor(random() * 6) }, () => (random() - 0.3) * 10 ** Math.floor(random() * 20)),
+          digests: Array.from({ length: Math.floor(random() * 3) }, () => (random() < 0.3 ? null : digestOf([random() * 100, random() * 1e6]))),
+        })),
+      };
+      p.start -= p.start % p.subWindowMs;
+      const task = Math.floor(random() * 2 ** 31);
+      const expected = type.toBuffer({ task, ...p, entries: p.entries.map((e) => ({ ...e, counters: Array.from(e.counters), digests: e.digests.map((d) => (d === null ? null : Buffer.from(d))) })) });
+      assert.deepEqual(writeSubWindowPartial(task, p), expected, `partial ${k}`);
+      assert.deepEqual(encodeSubWindowPartial(task, p), expected, `partial ${k}`);
+    }
   });
 
   it('encodes equal partials to equal bytes', () => {

@@ -1,0 +1,144 @@
+/**
+ * A direct Avro binary writer of `vigil.v1.SubWindowPartial` (`schemas/sub-window-partial.avsc`):
+ * the bytes avsc's `toBuffer` writes, without building avsc's record shape first (counters copied
+ * into arrays, digests wrapped as Buffers) — partition tasks publish a partial per family at every
+ * boundary, so this is on the hot path of a short slide.
+ *
+ * Writes only what it can check fits the schema as it goes; anything else returns null and the
+ * caller falls back to avsc, whose validation names the field.
+ */
+import type { PartialEntry, SubWindowPartial } from '../../operators/sub-window-partial.js';
+
+const MAX_LONG = Number.MAX_SAFE_INTEGER;
+
+/** A growable output buffer with the Avro primitive writers the record needs. */
+class AvroOut {
+  buf = Buffer.allocUnsafe(4096);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let len = this.buf.length * 2;
+    while (len < this.pos + n) len *= 2;
+    const next = Buffer.allocUnsafe(len);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  // Zig-zag varint of a safe integer, as avsc's Tap.writeLong (arithmetic beyond 32 bits).
+  long(n: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    let m = n >= 0 ? n * 2 : -n * 2 - 1;
+    if (m < 0x80000000) {
+      while (m > 0x7f) {
+        buf[pos++] = (m & 0x7f) | 0x80;
+        m >>>= 7;
+      }
+    } else {
+      while (m >= 0x80) {
+        buf[pos++] = (m & 0x7f) | 0x80;
+        m = Math.floor(m / 128);
+      }
+    }
+    buf[pos++] = m;
+    this.pos = pos;
+  }
+
+  double(x: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(x, this.pos);
+    this.pos += 8;
+  }
+
+  string(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.long(n);
+    this.ensure(n);
+    this.buf.write(s, this.pos, n, 'utf8');
+    this.pos += n;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.long(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}
+
+const out = new AvroOut();
+
+// Array.isArray would narrow a readonly array to any[].
+function isList(x: unknown): x is readonly unknown[] {
+  return Array.isArray(x);
+}
+
+function isLong(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && Math.abs(n) <= MAX_LONG;
+}
+
+function writeEntry(e: PartialEntry): boolean {
+  const { values, counters, digests } = e;
+  if (!isList(values) || !isLong(e.count) || !(isList(counters) || counters instanceof Float64Array) || !isList(digests)) return false;
+  if (values.length > 0) {
+    out.long(values.length);
+    for (const v of values) {
+      if (typeof v !== 'string') return false;
+      out.string(v);
+    }
+  }
+  out.long(0);
+  out.long(e.count);
+  const n = counters.length;
+  if (n > 0) {
+    out.long(n);
+    for (let i = 0; i < n; i++) {
+      const c = counters[i];
+      if (typeof c !== 'number') return false;
+      out.double(c);
+    }
+  }
+  out.long(0);
+  if (digests.length > 0) {
+    out.long(digests.length);
+    for (const d of digests) {
+      if (d === null) out.long(0);
+      else if (d instanceof Uint8Array) {
+        out.long(1);
+        out.bytes(d);
+      } else return false;
+    }
+  }
+  out.long(0);
+  return true;
+}
+
+/**
+ * The Avro binary encoding of `{ task, ...partial }` as `schemas/sub-window-partial.avsc` defines
+ * it — byte for byte what avsc writes — or null when some field does not fit the schema (the
+ * caller then lets avsc name it).
+ */
+export function writeSubWindowPartial(task: number, partial: SubWindowPartial): Buffer | null {
+  out.pos = 0;
+  const { family, subWindowMs, start, entries } = partial;
+  if (typeof family !== 'string' || !isLong(subWindowMs) || !isLong(start) || !isList(entries)) return null;
+  out.long(task);
+  out.string(family);
+  out.long(subWindowMs);
+  out.long(start);
+  if (entries.length > 0) {
+    out.long(entries.length);
+    for (const e of entries) if (!writeEntry(e)) return null;
+  }
+  out.long(0);
+  return out.take();
+}
