@@ -34,6 +34,8 @@ const CATCH_UP_MS = 60_000;
 const MAX_ALERT_LOG = 100_000;
 /** Bytes of partials-topic records per produce request (a request may pass it by one record). */
 const PUBLISH_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bytes of partials-topic records waiting for the broker beyond which the input waits for it. */
+const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /** A partials-topic record waiting to be sent; a checkpoint is acknowledged to its task once sent. */
 interface Outgoing {
@@ -110,6 +112,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const unsent: Outgoing[] = [];
+  let unsentBytes = 0;
   let flushing: Promise<void> | null = null;
   let published = 0;
   const flush = async (): Promise<void> => {
@@ -118,12 +121,18 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       let bytes = 0;
       while (n < unsent.length && (n === 0 || bytes < PUBLISH_CHUNK_BYTES)) bytes += unsent[n++].bytes;
       await producer.send({ topic: partialsTopic, acks: -1, messages: unsent.slice(0, n).map((o) => o.message) });
-      for (const o of unsent.splice(0, n)) if (o.checkpoint !== undefined) tasks.get(o.checkpoint.task)?.acknowledge(o.checkpoint.boundary);
+      for (const o of unsent.splice(0, n)) {
+        unsentBytes -= o.bytes;
+        if (o.checkpoint !== undefined) tasks.get(o.checkpoint.task)?.acknowledge(o.checkpoint.boundary);
+      }
       published += n;
     }
   };
   const send = (messages: readonly Outgoing[]): Promise<void> => {
-    for (const m of messages) unsent.push(m);
+    for (const m of messages) {
+      unsent.push(m);
+      unsentBytes += m.bytes;
+    }
     flushing ??= flush().finally(() => (flushing = null));
     return flushing;
   };
@@ -377,8 +386,17 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       for (const x of batch.spans) if (x.startTime > newest) newest = x.startTime;
       for (const x of batch.feedback) if (x.timestamp > newest) newest = x.timestamp;
       for (const x of batch.evals) if (x.timestamp > newest) newest = x.timestamp;
-      // Publishing waits out a broker that is away; the group is heartbeated meanwhile.
-      await delivery.heartbeating(Promise.all([send(messagesOf(task.task, out)), delivery.batch(batch.deadLetters, [], control)]), control);
+      // Publishing runs behind processing rather than a produce round trip per batch: the offset a
+      // task commits moves only with checkpoints the broker acknowledged (PartitionTask.acknowledge),
+      // so nothing needs to wait for it — until the broker falls behind by MAX_UNSENT_BYTES (or is
+      // away), when the input waits, heartbeating the group. Dead letters are acknowledged before
+      // their offsets can be committed.
+      const publishing = send(messagesOf(task.task, out));
+      const waits: Promise<unknown>[] = [];
+      if (unsentBytes > MAX_UNSENT_BYTES) waits.push(publishing);
+      else publishing.catch((err: unknown) => logger.warn({ err: (err as Error).message, unsent: unsent.length }, 'publishing partials failed; they are sent again with the next batch'));
+      if (batch.deadLetters.length > 0) waits.push(delivery.batch(batch.deadLetters, [], control));
+      if (waits.length > 0) await delivery.heartbeating(Promise.all(waits), control);
       progress.batchDone(batch);
     },
   });
