@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
+import { IMAGE_NODE_OPTIONS } from '../../benchmarks/alert-latency.bench.js';
 import { createQueryServer } from '../../src/api/query-server.js';
 import { ENV_OVERRIDES, loadConfigFile, parseConfig } from '../../src/config/vigil-config.js';
 import type { VigilConfig } from '../../src/config/vigil-config.js';
@@ -146,8 +147,11 @@ describe('docker-compose.yml', () => {
         const dockerfile = join(ROOT, context, build.dockerfile ?? 'Dockerfile');
         assert.ok(existsSync(dockerfile), `${name}: ${dockerfile}`);
         const text = readFileSync(dockerfile, 'utf8');
-        const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(text)?.[1];
+        const entrypoint = /ENTRYPOINT \["node", ((?:"--[^"]+", )*)"([^"]+)"\]/.exec(text);
+        const entry = entrypoint?.[2];
         assert.ok(entry !== undefined && existsSync(join(ROOT, entry)), `${name}: the image's entrypoint ${entry} is in the repo`);
+        // The Node options the alert-latency bench measures as the image's.
+        assert.equal(entrypoint?.[1].replace(/", $/, '').replace(/^"/, ''), IMAGE_NODE_OPTIONS, `${name}: the image's node options`);
         assert.match(text, new RegExp(`WORKDIR ${APP_DIR}\\b`));
         continue;
       }
