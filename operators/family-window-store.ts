@@ -429,7 +429,10 @@ export class FamilyWindowStore<E> {
       retentionMs,
       maxKeysPerSubWindow,
       create: (key, start) => this.createAggregate(key, start),
-      onClose: (agg) => this.closing.push(agg),
+      // A store that does not pack has nothing to do with the aggregates closing.
+      onClose: (agg) => {
+        if (this.packOnClose) this.closing.push(agg);
+      },
       onEvict: (agg) => {
         if (agg.fineKey.agg === agg) agg.fineKey.agg = null;
         this.release(agg.fineKey);
@@ -597,10 +600,7 @@ export class FamilyWindowStore<E> {
   closeThrough(boundary: number): void {
     this.ring.closeThrough(boundary);
     if (this.packOnClose) this.packClosed();
-    else {
-      this.closing.length = 0;
-      this.repack.clear();
-    }
+    else this.repack.clear();
     this.changes++;
     const end = Math.floor(boundary / this.subWindowMs) * this.subWindowMs;
     if (end > this.closedEnd) this.closedEnd = end;

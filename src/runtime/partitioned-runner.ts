@@ -133,7 +133,13 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       unsent.push(m);
       unsentBytes += m.bytes;
     }
-    flushing ??= flush().finally(() => (flushing = null));
+    // A failed flush is said once here; what it could not send waits in `unsent` for the next one.
+    flushing ??= flush()
+      .catch((err: unknown) => {
+        logger.warn({ err: (err as Error).message, unsent: unsent.length }, 'publishing partials failed; they are sent again with the next batch');
+        throw err;
+      })
+      .finally(() => (flushing = null));
     return flushing;
   };
   const retention: Record<string, { sub: number; keep: number }> = {
@@ -394,7 +400,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       const publishing = send(messagesOf(task.task, out));
       const waits: Promise<unknown>[] = [];
       if (unsentBytes > MAX_UNSENT_BYTES) waits.push(publishing);
-      else publishing.catch((err: unknown) => logger.warn({ err: (err as Error).message, unsent: unsent.length }, 'publishing partials failed; they are sent again with the next batch'));
+      else publishing.catch(ignoreFailure);
       if (batch.deadLetters.length > 0) waits.push(delivery.batch(batch.deadLetters, [], control));
       if (waits.length > 0) await delivery.heartbeating(Promise.all(waits), control);
       progress.batchDone(batch);
@@ -413,7 +419,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     lastIdle = now;
     for (const task of tasks.values()) {
       const messages = messagesOf(task.task, task.idleCheck(elapsed));
-      send(messages).catch((err: unknown) => logger.error({ err, task: task.task }, 'publishing an idle advance failed'));
+      send(messages).catch(ignoreFailure);
     }
   }, w.idleAdvanceAfter);
   idleTimer.unref();
@@ -463,4 +469,9 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       return stopping;
     },
   };
+}
+
+// A publication nobody waits for: `send` has logged its failure and keeps what it did not send.
+function ignoreFailure(): void {
+  // Nothing more to do.
 }

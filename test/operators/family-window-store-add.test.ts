@@ -8,6 +8,7 @@ import type { SignalFamily } from '../../operators/signal-family.js';
 import type { SubWindowPartial } from '../../operators/sub-window-partial.js';
 import { OVERFLOW_KEY } from '../../operators/sub-window-ring.js';
 import { TDigest } from '../../operators/t-digest.js';
+import { SeededRandom } from '../../src/demo/random.js';
 import type { ErrorType, LlmSpan } from '../../src/model/index.js';
 import { requestFamily, type RequestVerdicts } from '../../src/signals/request-family.js';
 import type { SpanEnrichment } from '../../src/signals/span-enrichment.js';
@@ -57,16 +58,10 @@ const RETENTION = 6 * SUB;
 const MAX_KEYS = 6;
 const T0 = 1_700_000_000_000;
 
-// Deterministic PRNG (mulberry32).
+// Deterministic uniform numbers in [0, 1) (the demo's mulberry32).
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /** One fine key's figures in the model: what the store should export for it. */
