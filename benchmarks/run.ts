@@ -2,6 +2,10 @@
 // Node version and the date. Every figure is reported next to a baseline measured in the same run
 // (the machines are shared and noisy: ratios hold where absolute numbers drift).
 // `npm run bench -- --quick` is the smoke run CI executes: small sizes, same code paths.
+// Each in-process section runs in a child process of its own (this script with `--section NAME`):
+// a section measured after another in the same process inherits its heap, its JIT state and its
+// garbage, and read up to a quarter slower than alone.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +23,33 @@ import { withBenchBroker } from './kafka-bench-env.js';
 const quick = process.argv.includes('--quick');
 const out = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
+/** The in-process sections, in the order they run: title in RESULTS.md, name, and what prints their markdown. */
+const IN_PROCESS: readonly { title: string; name: string; full?: boolean; run: () => Promise<string> }[] = [
+  { title: 't-digest', name: 'digest', run: async () => formatDigestBench(await runDigestBench({ quick })) },
+  { title: 'In-process pipeline (spans/s, × avsc decode-only of the same records)', name: 'pipeline', run: async () => formatPipelineBench(await runPipelineBench({ quick })) },
+  { title: 'Query API under load', name: 'query API', run: async () => formatQueryApiBench(await runQueryApiBench({ quick })) },
+  { title: 'Memory: 1 M users and 1 k keys × 60 sub-windows', name: 'memory', run: async () => formatMemoryBench(await runMemoryBench({ quick })) },
+  // It holds 1 M users even with --quick (tens of seconds): the smoke run leaves it to the full one.
+  { title: 'User tracker', name: 'user tracker', full: true, run: async () => formatUserTrackerBench(await runUserTrackerBench({ quick })) },
+  { title: 'PII scanner', name: 'PII scanner', run: async () => formatPiiBench(await runPiiBench({ quick })) },
+  { title: 'Prompt-injection scanner', name: 'injection scanner', run: async () => formatInjectionBench(await runInjectionBench({ quick })) },
+];
+
+const only = process.argv.includes('--section') ? process.argv[process.argv.indexOf('--section') + 1] : undefined;
+if (only !== undefined) {
+  // A child: one section's markdown on stdout, nothing else.
+  const entry = IN_PROCESS.find((e) => e.name === only);
+  if (entry === undefined) throw new Error(`bench: no section named ${JSON.stringify(only)} (one of ${IN_PROCESS.map((e) => e.name).join(', ')})`);
+  const text = await entry.run();
+  // Exit once written: a section may leave handles open (workers, timers) that would keep it alive.
+  process.stdout.write(text, () => process.exit(0));
+  await new Promise(() => undefined);
+}
+
 const sections: string[] = [];
 const started = Date.now();
 
-/** Runs one in-process section, reporting progress and how long it took on stderr. */
+/** Runs one section, reporting progress and how long it took on stderr. */
 async function section(title: string, name: string, run: () => Promise<string>): Promise<void> {
   const t0 = Date.now();
   process.stderr.write(`bench: ${name}${quick ? ' (quick)' : ''}\n`);
@@ -30,14 +57,22 @@ async function section(title: string, name: string, run: () => Promise<string>):
   process.stderr.write(`bench: ${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
-await section('t-digest', 'digest', async () => formatDigestBench(await runDigestBench({ quick })));
-await section('In-process pipeline (spans/s, × avsc decode-only of the same records)', 'pipeline', async () => formatPipelineBench(await runPipelineBench({ quick })));
-await section('Query API under load', 'query API', async () => formatQueryApiBench(await runQueryApiBench({ quick })));
-await section('Memory: 1 M users and 1 k keys × 60 sub-windows', 'memory', async () => formatMemoryBench(await runMemoryBench({ quick })));
-// It holds 1 M users even with --quick (tens of seconds): the smoke run leaves it to the full one.
-if (!quick) await section('User tracker', 'user tracker', async () => formatUserTrackerBench(await runUserTrackerBench({ quick })));
-await section('PII scanner', 'PII scanner', async () => formatPiiBench(await runPiiBench({ quick })));
-await section('Prompt-injection scanner', 'injection scanner', async () => formatInjectionBench(await runInjectionBench({ quick })));
+/** This script as a child running the section `name` alone (same Node options); its stdout. */
+function inChild(name: string): Promise<string> {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--section', name, ...(quick ? ['--quick'] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(new Error(`bench: section ${name} exited with ${signal ?? `code ${String(code)}`}`));
+    });
+  });
+}
+
+for (const entry of IN_PROCESS) if (!quick || entry.full !== true) await section(entry.title, entry.name, () => inChild(entry.name));
 
 // Through a real Kafka broker on loopback (needs Java, like the integration tests): one broker for
 // both benches, stopped afterwards. `--no-kafka` skips them.
