@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Consumer, Producer } from 'kafkajs';
 
+import { runtimeText, type BenchRuntime } from './compiled-build.js';
 import { formatProfile, summarizeProfileDir, type ProfileSummary, type ProfileWindow } from './cpu-profile-summary.js';
 import {
   SpanTemplates,
@@ -108,6 +109,8 @@ export interface AlertLatencyRun {
   readonly allowedLatenessMs: number;
   /** `NODE_OPTIONS` of the vigil run process; empty for Node's defaults. */
   readonly nodeOptions: string;
+  /** What the vigil run process ran: the compiled build or the sources through tsx. */
+  readonly runtime: BenchRuntime;
   readonly markers: number;
   /** Alerts the figures need (100; --quick 10); fewer means vigil fell behind the stream. */
   readonly minAlerts: number;
@@ -432,6 +435,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
       slideMs,
       allowedLatenessMs: latenessMs,
       nodeOptions,
+      runtime: vigil.runtime,
       markers,
       minAlerts,
       alerts: total.length,
@@ -492,6 +496,7 @@ export function formatAlertLatencyBench(r: AlertLatencyResult): string {
     '',
     `One marker span (its own model, so its own FIRING) every 0.6–0.9 s at a random phase, its event time its production time; rule max latency by model over 10 s, for 0 s. ` +
       `${r.runs[0]?.partitions ?? ''} partitions, scanners on, API off, event time = wall clock; vigil run commits once a second, so up to ~1 s of the lag figure is handled but not yet committed. ` +
+      `vigil run: ${r.runs[0] ? runtimeText(r.runs[0].runtime) : ''}. ` +
       `Kafka ${r.brokerVersion} on loopback, same machine. Took ${r.tookSeconds.toFixed(0)} s. Node ${r.environment.node}, ${r.environment.cpus} CPUs${r.quick ? ', --quick' : ''}.`,
   ];
   for (const x of r.runs) {

@@ -6,8 +6,11 @@
  *   copies of ~50 k distinct realistic demo spans (prompts and answers included, ~400 B each),
  *   Avro-encoded once and re-used with rewritten times and ids; uncompressed, `acks: 1`, keyed by
  *   traceId, one trace per partition. Event times end about now.
- * - `vigil run`: `node --import tsx src/cli/main.ts run --config F` — default rules, default windows,
- *   both scanners on, query API off — reading the topic from the beginning in a fresh group. Timed
+ * - `vigil run`: `node dist/src/cli/main.js run --config F` (the compiled build, as `vigil` runs;
+ *   the sources through tsx when `dist/` is not current, and the result says so) — default rules,
+ *   default windows, both scanners on, query API off — reading the topic from the beginning in a
+ *   fresh group; once with Node's defaults and (not with `--quick`) once with the Docker image's
+ *   Node options (`IMAGE_NODE_OPTIONS`), each in a fresh group. Timed
  *   from its `first batch` log line to its `caught up` log line (every partition read to its high
  *   watermark, each batch processed, its alerts acknowledged and its offsets committed); it must
  *   have counted every span (`events`).
@@ -27,6 +30,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { IMAGE_NODE_OPTIONS } from './alert-latency.bench.js';
+import { runtimeText, type BenchRuntime } from './compiled-build.js';
 import { formatProfile, summarizeProfileDir, type ProfileSummary, type ProfileWindow } from './cpu-profile-summary.js';
 import {
   ROOT,
@@ -70,6 +75,17 @@ export interface ThroughputRun {
   readonly cpuMicrosPerSpan: number;
 }
 
+/** One `vigil run` of the topic. */
+export interface VigilThroughputRun extends ThroughputRun {
+  readonly alerts: number;
+  readonly exitCode: number | null;
+  /** NODE_OPTIONS it ran with ('' for Node's defaults). */
+  readonly nodeOptions: string;
+  readonly runtime: BenchRuntime;
+  /** Share of the machine's CPU (all cores, every process) busy from its start to its catch-up, 0–1. */
+  readonly machineBusy: number;
+}
+
 /** Result of {@link runBrokerThroughputBench}. */
 export interface BrokerThroughputResult {
   readonly quick: boolean;
@@ -79,14 +95,14 @@ export interface BrokerThroughputResult {
   readonly distinctTemplates: number;
   readonly prefill: { readonly seconds: number; readonly spansPerSecond: number; readonly megabytes: number };
   readonly rawBefore: ThroughputRun;
-  readonly vigil: ThroughputRun & { readonly alerts: number; readonly exitCode: number | null };
+  readonly vigil: VigilThroughputRun;
+  /** The same with the Docker image's Node options; absent with --quick. */
+  readonly vigilImage?: VigilThroughputRun;
   readonly rawAfter: ThroughputRun;
   /** vigil / mean(raw before, raw after), spans/s. */
   readonly ratio: number;
   /** mean(raw) / vigil CPU µs per span: the share of the CPU cost per span that is reading Kafka. */
   readonly cpuRatio: number;
-  /** Share of the machine's CPU (all cores, every process) busy from vigil run's start to its catch-up, 0–1. */
-  readonly machineBusy: number;
   readonly target: number;
   readonly fetch: typeof KAFKA_FETCH_DEFAULTS;
   readonly profile?: ProfileSummary;
@@ -119,6 +135,44 @@ async function rawConsumerRun(brokers: string, topic: string, expected: number):
 }
 
 /**
+ * Times one `vigil run` (NODE_OPTIONS `nodeOptions`) reading `topic` from the beginning in a fresh
+ * group, from its first batch to its catch-up; it must have counted all `spans`.
+ */
+async function vigilRunOnce(
+  broker: BenchBroker,
+  topic: string,
+  alertsTopic: string,
+  spans: number,
+  nodeOptions: string,
+  dir: string,
+  opts: BrokerThroughputOptions,
+): Promise<{ run: VigilThroughputRun; profileWindow: ProfileWindow }> {
+  process.stderr.write(`  vigil run${nodeOptions === '' ? '' : ` (NODE_OPTIONS ${nodeOptions})`}…\n`);
+  const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const configPath = join(dir, `vigil-${suffix}.yaml`);
+  writeFileSync(configPath, vigilConfig({ brokers: broker.brokers, groupId: `bench-vigil-${suffix}`, tracesTopic: topic, alertsTopic }));
+  const machineFrom = machineCpuTicks();
+  const vigil = spawnVigilRun(configPath, { cpuProfDir: opts.profileDir, cwd: opts.vigilRoot, env: { NODE_OPTIONS: nodeOptions } });
+  try {
+    const first = await vigil.waitForLog('first batch', (l) => l.msg === 'first batch', 120_000);
+    const done = await vigil.waitForLog('caught up', (l) => l.msg.startsWith('caught up'), 30 * 60_000);
+    const events = Number(done.events);
+    if (events !== spans) throw new Error(`vigil run caught up after ${events} events, expected ${spans}`);
+    const seconds = Math.max(0.001, (done.time - first.time) / 1000);
+    const machineBusy = machineBusyShare(machineFrom, machineCpuTicks());
+    const alerts = vigil.lines.filter((l) => l.msg === 'alert').length;
+    const exitCode = await vigil.stop();
+    const cpuSeconds = first.cpuSeconds !== undefined && done.cpuSeconds !== undefined ? done.cpuSeconds - first.cpuSeconds : NaN;
+    return {
+      run: { spans: events, seconds, spansPerSecond: events / seconds, cpuMicrosPerSpan: (cpuSeconds * 1e6) / events, alerts, exitCode, nodeOptions, runtime: vigil.runtime, machineBusy },
+      profileWindow: { fromMs: first.time - vigil.spawnedAt, toMs: done.time - vigil.spawnedAt },
+    };
+  } finally {
+    await vigil.stop();
+  }
+}
+
+/**
  * Pre-fills a topic, then times the raw consumer, `vigil run` and the raw consumer again reading it
  * from the beginning.
  */
@@ -148,29 +202,8 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
     process.stderr.write('  raw kafkajs consumer (1/2)…\n');
     const rawBefore = await rawConsumerRun(broker.brokers, topic, spans);
 
-    process.stderr.write('  vigil run…\n');
-    const configPath = join(tmp.dir, 'vigil.yaml');
-    writeFileSync(configPath, vigilConfig({ brokers: broker.brokers, groupId: `bench-vigil-${suffix}`, tracesTopic: topic, alertsTopic }));
-    const machineFrom = machineCpuTicks();
-    const vigil = spawnVigilRun(configPath, { cpuProfDir: opts.profileDir, cwd: opts.vigilRoot });
-    let vigilRun: BrokerThroughputResult['vigil'];
-    let profileWindow: ProfileWindow | undefined;
-    let machineBusy = NaN;
-    try {
-      const first = await vigil.waitForLog('first batch', (l) => l.msg === 'first batch', 120_000);
-      const done = await vigil.waitForLog('caught up', (l) => l.msg.startsWith('caught up'), 30 * 60_000);
-      const events = Number(done.events);
-      if (events !== spans) throw new Error(`vigil run caught up after ${events} events, expected ${spans}`);
-      const seconds = Math.max(0.001, (done.time - first.time) / 1000);
-      machineBusy = machineBusyShare(machineFrom, machineCpuTicks());
-      const alerts = vigil.lines.filter((l) => l.msg === 'alert').length;
-      const exitCode = await vigil.stop();
-      const cpuSeconds = first.cpuSeconds !== undefined && done.cpuSeconds !== undefined ? done.cpuSeconds - first.cpuSeconds : NaN;
-      vigilRun = { spans: events, seconds, spansPerSecond: events / seconds, cpuMicrosPerSpan: (cpuSeconds * 1e6) / events, alerts, exitCode };
-      profileWindow = { fromMs: first.time - vigil.spawnedAt, toMs: done.time - vigil.spawnedAt };
-    } finally {
-      await vigil.stop();
-    }
+    const vigilRun = await vigilRunOnce(broker, topic, alertsTopic, spans, '', tmp.dir, opts);
+    const vigilImage = quick ? undefined : await vigilRunOnce(broker, topic, alertsTopic, spans, IMAGE_NODE_OPTIONS, tmp.dir, { ...opts, profileDir: undefined });
 
     process.stderr.write('  raw kafkajs consumer (2/2)…\n');
     const rawAfter = await rawConsumerRun(broker.brokers, topic, spans);
@@ -183,15 +216,15 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
       distinctTemplates: templates.size,
       prefill: { seconds: fill.ms / 1000, spansPerSecond: spans / (fill.ms / 1000), megabytes: fill.bytes / 1e6 },
       rawBefore,
-      vigil: vigilRun,
+      vigil: vigilRun.run,
+      vigilImage: vigilImage?.run,
       rawAfter,
-      ratio: vigilRun.spansPerSecond / rawMean,
-      machineBusy,
-      cpuRatio: (rawBefore.cpuMicrosPerSpan + rawAfter.cpuMicrosPerSpan) / 2 / vigilRun.cpuMicrosPerSpan,
+      ratio: vigilRun.run.spansPerSecond / rawMean,
+      cpuRatio: (rawBefore.cpuMicrosPerSpan + rawAfter.cpuMicrosPerSpan) / 2 / vigilRun.run.cpuMicrosPerSpan,
       target: TARGET,
       fetch: KAFKA_FETCH_DEFAULTS,
       // Only the samples between the first batch and the catch-up: no start-up, no shutdown.
-      profile: opts.profileDir ? summarizeProfileDir(opts.profileDir, 20, profileWindow) : undefined,
+      profile: opts.profileDir ? summarizeProfileDir(opts.profileDir, 20, vigilRun.profileWindow) : undefined,
       brokerVersion: broker.version,
       tookSeconds: (Date.now() - started) / 1000,
       environment: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', loadAvg1m: os.loadavg()[0] },
@@ -212,6 +245,7 @@ export function formatBrokerThroughputBench(r: BrokerThroughputResult): string {
     '|---|---|---|---|---|---|',
     row('raw kafkajs consumer (before)', r.rawBefore, `${(r.rawBefore.spansPerSecond / rawMean).toFixed(2)}×`),
     row('`vigil run` (default rules, scanners on, API off)', r.vigil, `**${r.ratio.toFixed(2)}×**`),
+    ...(r.vigilImage ? [row(`\`vigil run\`, the same, \`${r.vigilImage.nodeOptions}\` (the Docker image's)`, r.vigilImage, `${(r.vigilImage.spansPerSecond / rawMean).toFixed(2)}×`)] : []),
     row('raw kafkajs consumer (after)', r.rawAfter, `${(r.rawAfter.spansPerSecond / rawMean).toFixed(2)}×`),
     '',
     `Target ≥ ${r.target}×: **${r.ratio >= r.target ? 'met' : 'not met'}**. ` +
@@ -220,8 +254,9 @@ export function formatBrokerThroughputBench(r: BrokerThroughputResult): string {
       `(${r.distinctTemplates / 1000} k distinct demo spans re-used with new times and ids, mean value ${r.meanValueBytes.toFixed(0)} B, ` +
       `pre-filled at ${si(r.prefill.spansPerSecond)} spans/s, ${r.prefill.megabytes.toFixed(0)} MB), Kafka ${r.brokerVersion} on loopback, same machine. ` +
       `Fetch settings of both: ${Object.entries(r.fetch.consumer).map(([k, v]) => `${k} ${v}`).join(', ')}, partitionsConsumedConcurrently ${r.fetch.partitionsConsumedConcurrently}. ` +
-      `Machine CPU busy (all ${r.environment.cpus} cores, every process) while vigil run started and caught up: ${(100 * r.machineBusy).toFixed(0)} %. ` +
-      `vigil run: first-batch to caught-up log lines (every batch processed, alerts acknowledged, offsets committed), ${r.vigil.alerts} alerts, exit code ${r.vigil.exitCode}. ` +
+      `Machine CPU busy (all ${r.environment.cpus} cores, every process) while vigil run started and caught up: ${(100 * r.vigil.machineBusy).toFixed(0)} %. ` +
+      `vigil run: ${runtimeText(r.vigil.runtime)}; first-batch to caught-up log lines (every batch processed, alerts acknowledged, offsets committed), ${r.vigil.alerts} alerts, exit code ${r.vigil.exitCode}` +
+      (r.vigilImage ? `; with the image's options ${r.vigilImage.alerts} alerts, exit code ${r.vigilImage.exitCode}. ` : '. ') +
       `Took ${r.tookSeconds.toFixed(0)} s. Node ${r.environment.node}, ${r.environment.cpus} CPUs, 1-min load average ${r.environment.loadAvg1m.toFixed(2)}${r.quick ? ', --quick' : ''}.`,
   ];
   if (r.profile) lines.push('', `CPU profile of \`vigil run\` from its first batch to the catch-up (${(r.profile.totalMs / 1000).toFixed(1)} s sampled):`, '', formatProfile(r.profile));

@@ -23,6 +23,7 @@ import { schemaType } from '../src/codec/schemas.js';
 import { validateSpan } from '../src/codec/span-validation.js';
 import { TrafficGenerator } from '../src/demo/traffic-generator.js';
 import type { LlmSpan } from '../src/model/index.js';
+import { distStaleness, type BenchRuntime } from './compiled-build.js';
 
 /** The repository root (the CLI runs from here). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -319,6 +320,8 @@ export interface VigilProcess {
   readonly child: ChildProcess;
   /** Epoch ms when it was spawned (≈ the start of a `--cpu-prof` profile). */
   readonly spawnedAt: number;
+  /** What runs: the compiled build (`dist/`, as `vigil` runs when built) or the sources through tsx. */
+  readonly runtime: BenchRuntime;
   /** Every JSON log line so far. */
   readonly lines: LogLine[];
   /** Resolves with the first log line (past or future) that `match` accepts. */
@@ -330,14 +333,19 @@ export interface VigilProcess {
 }
 
 /**
- * Spawns `node [--cpu-prof --cpu-prof-dir=D] --import tsx src/cli/main.ts run --config F` from the
- * repository root. It is SIGKILLed when this process exits, so no child outlives the bench.
+ * Spawns `node [--cpu-prof --cpu-prof-dir=D] dist/src/cli/main.js run --config F` from the
+ * repository root — the compiled build, as `vigil` runs it — or, when `dist/` is missing or older
+ * than the sources, the same through tsx (`--import tsx src/cli/main.ts`). It is SIGKILLed when this process exits, so no child outlives the bench.
  */
 export function spawnVigilRun(configPath: string, options: { cpuProfDir?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): VigilProcess {
   const spawnedAt = Date.now();
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'run', '--config', configPath], {
-    cwd: options.cwd ?? ROOT,
+  const cwd = options.cwd ?? ROOT;
+  const stale = distStaleness(cwd);
+  const runtime: BenchRuntime = stale === undefined ? { kind: 'compiled', reason: '' } : { kind: 'tsx', reason: stale };
+  const main = stale === undefined ? ['dist/src/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...main, 'run', '--config', configPath], {
+    cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -376,6 +384,7 @@ export function spawnVigilRun(configPath: string, options: { cpuProfDir?: string
   return {
     child,
     spawnedAt,
+    runtime,
     lines,
     tail: () => text.slice(-3000),
     waitForLog(what, match, timeoutMs) {

@@ -25,7 +25,7 @@
  * Run: `node --import tsx benchmarks/memory.bench.ts [--quick] [--tsx]` (prints a markdown table).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,7 @@ import { UserActivityTracker, type UserRequestObservation } from '../operators/u
 import type { LlmSpan } from '../src/model/index.js';
 import type { SpanEnrichment } from '../src/signals/span-enrichment.js';
 import { spanFamily } from '../src/signals/span-family.js';
+import { distStaleness, type BenchRuntime } from './compiled-build.js';
 
 /** Options of {@link runMemoryBench}. */
 export interface MemoryBenchOptions {
@@ -44,13 +45,6 @@ export interface MemoryBenchOptions {
   readonly quick: boolean;
   /** Run the TypeScript sources through tsx even when `dist/` is current. */
   readonly tsx?: boolean;
-}
-
-/** What the child ran: the compiled build as users run it, or the sources through tsx. */
-export interface MemoryBenchRuntime {
-  readonly kind: 'compiled' | 'tsx';
-  /** Why tsx was used (dist/ missing or stale, or asked for); empty for the compiled build. */
-  readonly reason: string;
 }
 
 /** Memory of the process at one point, bytes. */
@@ -64,7 +58,7 @@ export interface MemoryPoint {
 export interface MemoryBenchResult {
   readonly quick: boolean;
   /** Set by the parent (the child cannot tell). */
-  readonly runtime: MemoryBenchRuntime;
+  readonly runtime: BenchRuntime;
   readonly users: number;
   readonly keys: number;
   readonly subWindows: number;
@@ -244,34 +238,6 @@ function child(quick: boolean): Omit<MemoryBenchResult, 'runtime'> {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The directories `npm run build` compiles (tsconfig.build.json) and this file imports from. */
-const COMPILED_DIRS = ['src', 'operators'];
-
-/**
- * Why `dist/` cannot stand for the sources: not built, or some `.ts` file has no `.js` or a newer
- * modification time than its `.js`. Undefined when it is current.
- */
-function distStaleness(): string | undefined {
-  if (!existsSync(path.join(ROOT, 'dist'))) return 'dist/ is not built';
-  const pending = [...COMPILED_DIRS];
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, entry.name);
-      if (entry.isDirectory()) pending.push(rel);
-      if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
-      const js = path.join('dist', rel.slice(0, -'.ts'.length) + '.js');
-      let jsTime: number;
-      try {
-        jsTime = statSync(path.join(ROOT, js)).mtimeMs;
-      } catch {
-        return `${js} is missing`;
-      }
-      if (jsTime < statSync(path.join(ROOT, rel)).mtimeMs) return `${rel} is newer than ${js}`;
-    }
-  }
-  return undefined;
-}
-
 /**
  * This file as plain JavaScript importing the compiled modules: types stripped by the TypeScript
  * compiler (loaded here only, not in the child), relative imports of `src/` and `operators/`
@@ -297,7 +263,7 @@ async function compiledChildSource(): Promise<string> {
  */
 export async function runMemoryBench(opts: MemoryBenchOptions): Promise<MemoryBenchResult> {
   const childArgs = ['--child', ...(opts.quick ? ['--quick'] : [])];
-  const staleness = opts.tsx ? undefined : distStaleness();
+  const staleness = opts.tsx ? undefined : distStaleness(ROOT);
   const stale = opts.tsx ? 'asked for with --tsx' : staleness === undefined ? undefined : `${staleness}; \`npm run build\` to measure the compiled build`;
   let out: string;
   if (stale === undefined) {
