@@ -239,22 +239,33 @@ function child(quick: boolean): Omit<MemoryBenchResult, 'runtime'> {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
- * This file as plain JavaScript importing the compiled modules: types stripped by the TypeScript
- * compiler (loaded here only, not in the child), relative imports of `src/` and `operators/`
- * rewritten to `dist/`.
+ * This file and the sibling bench modules it imports (`./x.js`), as plain JavaScript modules
+ * importing the compiled ones: types stripped by the TypeScript compiler (loaded here only, not in
+ * the child), relative imports of `src/` and `operators/` rewritten to `dist/`. File name → source.
  */
-async function compiledChildSource(): Promise<string> {
+async function compiledChildSources(): Promise<Map<string, string>> {
   const ts = (await import('typescript')).default;
-  const self = fileURLToPath(import.meta.url);
-  const { outputText } = ts.transpileModule(readFileSync(self, 'utf8'), {
-    fileName: path.basename(self),
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
   const dist = (spec: string): string => pathToFileURL(path.join(ROOT, 'dist', spec)).href;
-  const js = outputText.replace(/(\bfrom\s*|\bimport\s*\(\s*)(['"])\.\.\/((?:src|operators)\/[^'"]+)\2/g, (_m, lead: string, q: string, spec: string) => `${lead}${q}${dist(spec)}${q}`);
-  const left = /(?:\bfrom\s*|\bimport\s*\(\s*)['"]\.\.?\//.exec(js);
-  if (left) throw new Error(`memory bench: a relative import the compiled child cannot resolve: ${js.slice(left.index, left.index + 80)}`);
-  return js;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const out = new Map<string, string>();
+  const pending = [path.basename(fileURLToPath(import.meta.url), '.ts')];
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (out.has(`${name}.mjs`)) continue;
+    const { outputText } = ts.transpileModule(readFileSync(path.join(here, `${name}.ts`), 'utf8'), {
+      fileName: `${name}.ts`,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const js = outputText
+      .replace(/(\bfrom\s*|\bimport\s*\(\s*)(['"])\.\.\/((?:src|operators)\/[^'"]+)\2/g, (_m, lead: string, q: string, spec: string) => `${lead}${q}${dist(spec)}${q}`)
+      .replace(/(\bfrom\s*)(['"])\.\/([\w.-]+)\.js\2/g, (_m, lead: string, q: string, sibling: string) => {
+        pending.push(sibling);
+        return `${lead}${q}./${sibling}.mjs${q}`;
+      });
+    const left = /(?:\bfrom\s*|\bimport\s*\(\s*)['"]\.\.?\/(?![\w.-]+\.mjs['"])/.exec(js);
+    if (left) throw new Error(`memory bench: a relative import the compiled child cannot resolve: ${js.slice(left.index, left.index + 80)}`);
+    out.set(`${name}.mjs`, js);
+  }
+  return out;
 }
 
 /**
@@ -269,8 +280,8 @@ export async function runMemoryBench(opts: MemoryBenchOptions): Promise<MemoryBe
   if (stale === undefined) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-memory-bench-'));
     try {
+      for (const [name, source] of await compiledChildSources()) writeFileSync(path.join(dir, name), source);
       const file = path.join(dir, 'memory.bench.mjs');
-      writeFileSync(file, await compiledChildSource());
       out = execFileSync(process.execPath, ['--expose-gc', file, ...childArgs], { encoding: 'utf8', maxBuffer: 1 << 20 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
