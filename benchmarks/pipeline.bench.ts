@@ -96,6 +96,8 @@ export interface PipelineBenchResult {
 
 const T0 = Date.UTC(2025, 0, 1);
 const REQUESTS_PER_SECOND = 100;
+/** The same traffic ten times denser in event time: ten times the spans per slide boundary. */
+const DENSE_REQUESTS_PER_SECOND = 1000;
 const FULL_MINUTES = 10;
 const QUICK_MINUTES = 1;
 const BATCH = 500;
@@ -123,6 +125,11 @@ interface Fixture {
   readonly snapshots: SignalSnapshot[];
   /** The pipeline that produced them, fully populated, for re-taking snapshots. */
   readonly pipeline: SignalPipeline;
+  /**
+   * The same traffic at {@link DENSE_REQUESTS_PER_SECOND} requests/s over a tenth of the event
+   * time (about as many spans), encoded: what the per-boundary work costs shows as the difference.
+   */
+  readonly dense: RecordSet;
 }
 
 // Padding keeps the kind of text: more prompts after a prompt (an attack stays in front), more
@@ -174,10 +181,18 @@ function kbFixture(spans: readonly LlmSpan[], keep: number, config: VigilConfig,
     if (kept.length < keep) kept.push(padded);
   }
   const none: never[] = [];
-  return { set: { spans: kept, buffers }, config, rules, observations: none, boundaries: none, observationsBefore: none, snapshots: none, pipeline: null as never };
+  return { set: { spans: kept, buffers }, config, rules, observations: none, boundaries: none, observationsBefore: none, snapshots: none, pipeline: null as never, dense: { spans: none, buffers: none } };
 }
 
-function demoFixture(spans: LlmSpan[], config: VigilConfig, rules: RuleDefinition[]): Fixture {
+/** {@link Fixture.dense}: the demo traffic at the dense rate, encoded (no decoded spans kept). */
+function denseSet(quick: boolean): RecordSet {
+  const generator = new TrafficGenerator({ seed: 42, startTime: T0, requestsPerSecond: DENSE_REQUESTS_PER_SECOND });
+  const minutes = ((quick ? QUICK_MINUTES : FULL_MINUTES) * REQUESTS_PER_SECOND) / DENSE_REQUESTS_PER_SECOND;
+  const codec = new SpanCodec();
+  return { spans: [], buffers: generator.spansUntil(T0 + minutes * 60_000).map((s) => codec.encode(s)) };
+}
+
+function demoFixture(spans: LlmSpan[], config: VigilConfig, rules: RuleDefinition[], quick: boolean): Fixture {
   const codec = new SpanCodec();
   const set = { spans, buffers: spans.map((s) => codec.encode(s)) };
 
@@ -222,7 +237,7 @@ function demoFixture(spans: LlmSpan[], config: VigilConfig, rules: RuleDefinitio
     }
   }
   for (const r of assembler.flush()) observe(r, closed);
-  return { set, config, rules, observations, boundaries, observationsBefore, snapshots, pipeline };
+  return { set, config, rules, observations, boundaries, observationsBefore, snapshots, pipeline, dense: denseSet(quick) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,9 +414,12 @@ interface CaseDef {
   readonly run: (fx: Fixture) => number;
   /** Spans of one pass (default: the whole stream). */
   readonly spans?: (fx: Fixture) => number;
+  /** The decode-only case its ratio is to (default: that of its record set). */
+  readonly baseline?: string;
 }
 
 const decodedSpans = (fx: Fixture): number => fx.set.spans.length;
+const denseSpans = (fx: Fixture): number => fx.dense.buffers.length;
 
 const CASES: readonly CaseDef[] = [
   { id: 'decode', name: 'decode only (`type.fromBuffer`) — baseline', texts: 'demo', run: (fx) => decodeOnly(fx.set) },
@@ -416,6 +434,15 @@ const CASES: readonly CaseDef[] = [
   { id: 'engine-spans-noscan', name: 'whole pipeline from decoded spans, scanners off', texts: 'demo', run: (fx) => engineFromSpans(fx.set, fx, false) },
   { id: 'engine-noscan', name: '**whole pipeline from Avro bytes, scanners off**', texts: 'demo', run: (fx) => engineFromBytes(fx.set, fx, false) },
   { id: 'engine-scan', name: '**whole pipeline from Avro bytes, scanners on**', texts: 'demo', run: (fx) => engineFromBytes(fx.set, fx, true) },
+  { id: 'decode-dense', name: `the same traffic at ${DENSE_REQUESTS_PER_SECOND} requests/s (10× the spans per boundary): decode only — its baseline`, texts: 'demo', run: (fx) => decodeOnly(fx.dense), spans: denseSpans },
+  {
+    id: 'engine-noscan-dense',
+    name: `the same traffic at ${DENSE_REQUESTS_PER_SECOND} requests/s: whole pipeline from Avro bytes, scanners off`,
+    texts: 'demo',
+    run: (fx) => engineFromBytes(fx.dense, fx, false),
+    spans: denseSpans,
+    baseline: 'decode-dense',
+  },
   { id: 'decode-1kb', name: 'decode only (`type.fromBuffer`) — baseline', texts: '1kb', run: (fx) => decodeOnly(fx.set) },
   { id: 'injection-1kb', name: 'injection scanner (every inputText)', texts: '1kb', run: (fx) => scanInjection(fx.set), spans: decodedSpans },
   { id: 'pii-1kb', name: 'PII scanner (every outputText)', texts: '1kb', run: (fx) => scanPii(fx.set), spans: decodedSpans },
@@ -478,7 +505,7 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
   const meanBytes = (set: RecordSet): number => set.buffers.reduce((a, b) => a + b.length, 0) / set.buffers.length;
   const demoCases = selected.filter((c) => c.texts === 'demo');
   if (demoCases.length > 0) {
-    const fx = demoFixture(spans, config, rules);
+    const fx = demoFixture(spans, config, rules, quick);
     bytes.demo = meanBytes(fx.set);
     for (const [id, rate] of await measure(demoCases, fx, rounds)) rates.set(id, rate);
   }
@@ -496,7 +523,8 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
 
   const rows: PipelineBenchRow[] = selected.map((c) => {
     const rate = rates.get(c.id) ?? NaN;
-    return { id: c.id, name: c.name, texts: c.texts, spansPerSecond: rate, ratio: rate / (rates.get(c.texts === 'demo' ? 'decode' : 'decode-1kb') ?? NaN) };
+    const baseline = c.baseline ?? (c.id === 'decode-dense' ? c.id : c.texts === 'demo' ? 'decode' : 'decode-1kb');
+    return { id: c.id, name: c.name, texts: c.texts, spansPerSecond: rate, ratio: rate / (rates.get(baseline) ?? NaN) };
   });
   const row = (id: string): PipelineBenchRow | undefined => rows.find((x) => x.id === id);
   const targets: PipelineTarget[] = [];
@@ -552,6 +580,8 @@ function boundedBy(r: PipelineBenchResult, t: PipelineTarget): string {
     ];
     const known = parts.reduce((a, [, x]) => a + (Number.isFinite(x) ? x : 0), 0);
     const perBoundary = r.spans / ((r.eventMinutes * 60_000) / SLIDE_MS);
+    const dense = micros(r, 'engine-noscan-dense');
+    const denseRow = r.rows.find((x) => x.id === 'engine-noscan-dense');
     return (
       `bounded by (CPU per span, this run): whole pipeline ${us(total)} against ${us(micros(r, 'decode'))} for decode-only — ` +
       parts.map(([name, x]) => `${name} ${us(x)}`).join(', ') +
@@ -559,7 +589,11 @@ function boundedBy(r: PipelineBenchResult, t: PipelineTarget): string {
       // The rule views re-merge every window at every boundary, whatever the rate: their share per span is this stream's.
       `Rule views are work per slide boundary (each view's window merged once per group), not per span: this stream has ` +
       `${Math.round(perBoundary).toLocaleString('en-US')} spans per ${SLIDE_MS / 1000} s boundary, so replaying it at full speed pays them every ` +
-      `${((perBoundary * total) / 1000).toFixed(1)} ms of CPU; a live stream arriving at the pipeline's rate would pay them once per ${SLIDE_MS / 1000} s of event time`
+      `${((perBoundary * total) / 1000).toFixed(1)} ms of CPU; a live stream arriving at the pipeline's rate would pay them once per ${SLIDE_MS / 1000} s of event time. ` +
+      (denseRow === undefined || !Number.isFinite(dense)
+        ? ''
+        : `The same traffic ten times denser in event time runs at ${us(dense)} per span (${denseRow.ratio.toFixed(2)}× its decode-only): ` +
+          `the work per boundary (window merges of the rule views, closing and packing sub-windows, snapshots) is ≈ ${us(total - dense)} per span of this stream, the work per span ≈ ${us(dense)}`)
     );
   }
   return (
