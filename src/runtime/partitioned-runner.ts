@@ -23,6 +23,7 @@ import {
   partialsTopicOf,
 } from './partials-topic.js';
 import { BacklogProgress } from './backlog-progress.js';
+import { PartialsPublisher, type Outgoing as PartialsOutgoing } from './partials-publisher.js';
 import { inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
 import { SinkDelivery } from './sink-delivery.js';
 
@@ -37,12 +38,13 @@ const PUBLISH_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Bytes of partials-topic records waiting for the broker beyond which the input waits for it. */
 const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
+/** First delay before publishing again after a failed send, ms (doubling per failure). */
+const PUBLISH_RETRY_MS = 500;
+/** Longest delay between attempts to publish while the broker is away, ms. */
+const PUBLISH_MAX_RETRY_MS = 5_000;
+
 /** A partials-topic record waiting to be sent; a checkpoint is acknowledged to its task once sent. */
-interface Outgoing {
-  message: Message;
-  bytes: number;
-  checkpoint?: TaskCheckpoint;
-}
+type Outgoing = PartialsOutgoing<Message>;
 
 /**
  * Starts Vigil as a member of a scaled-out consumer group (`kafka.state: partitioned`).
@@ -108,47 +110,32 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
 
   // ---- publishing: one producer; what a send could not deliver is sent again first ----
   // A batch whose publication failed is not applied twice (its offsets are), so its records must
-  // not be lost either: they wait here, in order, until the broker takes them.
+  // not be lost either: they wait in the publisher, in order, until the broker takes them — sent
+  // again by a retry of their own when no new batch comes to carry them.
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const unsent: Outgoing[] = [];
-  let unsentBytes = 0;
-  let flushing: Promise<void> | null = null;
-  let published = 0;
-  const flush = async (): Promise<void> => {
-    while (unsent.length > 0) {
-      let n = 0;
-      let bytes = 0;
-      while (n < unsent.length && (n === 0 || bytes < PUBLISH_CHUNK_BYTES)) bytes += unsent[n++].bytes;
-      await producer.send({ topic: partialsTopic, acks: -1, messages: unsent.slice(0, n).map((o) => o.message) });
-      for (const o of unsent.splice(0, n)) {
-        unsentBytes -= o.bytes;
-        if (o.checkpoint !== undefined) tasks.get(o.checkpoint.task)?.acknowledge(o.checkpoint.boundary);
-      }
-      published += n;
-    }
-  };
-  const send = (messages: readonly Outgoing[]): Promise<void> => {
-    for (const m of messages) {
-      unsent.push(m);
-      unsentBytes += m.bytes;
-    }
-    // A failed flush is said once here; what it could not send waits in `unsent` for the next one.
-    flushing ??= flush()
-      .catch((err: unknown) => {
-        logger.warn({ err: (err as Error).message, unsent: unsent.length }, 'publishing partials failed; they are sent again with the next batch');
-        throw err;
-      })
-      .finally(() => (flushing = null));
-    return flushing;
-  };
+  const publisher = new PartialsPublisher<Message>({
+    send: async (messages) => {
+      await producer.send({ topic: partialsTopic, acks: -1, messages });
+    },
+    chunkBytes: PUBLISH_CHUNK_BYTES,
+    retryMs: PUBLISH_RETRY_MS,
+    maxRetryMs: PUBLISH_MAX_RETRY_MS,
+    onFailure: (err, unsent) => logger.warn({ err: err.message, unsent }, 'publishing partials failed; they are sent again until the broker takes them'),
+    onRecovered: (failures) => logger.info({ failures, unsent: publisher.unsentCount }, 'publishing partials again'),
+  });
+  const send = (messages: readonly Outgoing[]): Promise<void> => publisher.publish(messages);
   const retention: Record<string, { sub: number; keep: number }> = {
     spans: { sub: w.slide, keep: w.retention },
     requests: { sub: w.slide, keep: w.retention },
     feedback: { sub: w.slowSubWindow, keep: w.slowRetention },
     evals: { sub: w.slowSubWindow, keep: w.slowRetention },
   };
-  const outgoing = (message: Message, checkpoint?: TaskCheckpoint): Outgoing => ({ message, bytes: (message.value as Buffer | null)?.length ?? 0, checkpoint });
+  const outgoing = (message: Message, checkpoint?: TaskCheckpoint): Outgoing => ({
+    message,
+    bytes: (message.value as Buffer | null)?.length ?? 0,
+    onSent: checkpoint === undefined ? undefined : () => tasks.get(checkpoint.task)?.acknowledge(checkpoint.boundary),
+  });
   const messagesOf = (task: number, out: TaskOutput): Outgoing[] => {
     const messages: Outgoing[] = [];
     for (const p of out.partials) messages.push(outgoing(partialMessage(task, p, partialsPartitions)));
@@ -399,7 +386,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       // their offsets can be committed.
       const publishing = send(messagesOf(task.task, out));
       const waits: Promise<unknown>[] = [];
-      if (unsentBytes > MAX_UNSENT_BYTES) waits.push(publishing);
+      if (publisher.unsentBytes > MAX_UNSENT_BYTES) waits.push(publishing);
       else publishing.catch(ignoreFailure);
       if (batch.deadLetters.length > 0) waits.push(delivery.batch(batch.deadLetters, [], control));
       if (waits.length > 0) await delivery.heartbeating(Promise.all(waits), control);
@@ -438,7 +425,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     tasks: assigned,
     leader,
     keyViolations,
-    partials: { published, merged, ...engine.pipeline.partialStatus() },
+    partials: { published: publisher.published, merged, ...engine.pipeline.partialStatus() },
   }));
   await source.start();
 
@@ -454,7 +441,8 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       stopping ??= (async () => {
         clearInterval(idleTimer);
         await source.stop();
-        await send([]).catch((err: unknown) => logger.error({ err, unsent: unsent.length }, 'partials not published at shutdown: the next owner recomputes them'));
+        await send([]).catch((err: unknown) => logger.error({ err, unsent: publisher.unsentCount }, 'partials not published at shutdown: the next owner recomputes them'));
+        publisher.close();
         // The sinks first: a merge batch waiting on a slow sink must end before the merger can leave.
         const undelivered = await delivery.flush(SHUTDOWN_FLUSH_MS);
         if (undelivered > 0) logger.error({ undelivered }, 'shutting down with alerts the sink never acknowledged (the next leader sends them)');

@@ -166,7 +166,9 @@ describe('the broker is stopped and restarted mid-stream', () => {
     assert.equal(duplicates, 0, `${duplicates} spans applied twice`);
     assert.equal(status.deadLetters, 0);
     // The group's aggregates equal the exact figures of the data: counts per model over the whole run.
-    await waitFor('the group caught up', async () => ((await vigil.status()).watermark ?? 0) >= T0 + 7 * MINUTE ? true : undefined, 60_000);
+    await waitFor('the group caught up', async () => ((await vigil.status()).watermark ?? 0) >= T0 + 7 * MINUTE ? true : undefined, 60_000).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}; status ${JSON.stringify(await vigil.status().catch(() => null))}; log ends: ${vigil.stderr().slice(-3000)}`);
+    });
     const window = 7 * MINUTE;
     const answer = (await (await fetch(`${vigil.api}/v1/signals/latency?groupBy=model&window=7m&stats=count,max`)).json()) as { window: { end: number }; groups: { key: string; count: number; values: { max: number } }[] };
     for (const g of answer.groups) {
