@@ -15,7 +15,7 @@
  *
  * Each figure is scans per CPU-second of this process (`process.cpuUsage`, so time the thread
  * spends descheduled on a shared machine does not count) over the rotating set. After a warm-up
- * the cases are timed in turn in 50 ms slices (40 rounds, 8 with --quick); the best slice
+ * the cases are timed in turn in 50 ms slices (40 rounds, 3 with --quick); the best slice
  * approximates an unloaded core, the median what a shared machine gave. One core, one scanner of
  * each implementation with default options.
  *
@@ -213,7 +213,7 @@ export async function runPiiBench(opts: PiiBenchOptions): Promise<PiiBenchResult
   // Warm-up, then short slices taken in turn, so that load on a shared machine hits every case alike.
   let sink = 0;
   for (const c of cases) for (let i = 0; i < 20_000; i++) sink += c.scan(c.texts[i % c.texts.length]);
-  const rounds = opts.quick ? 8 : 40;
+  const rounds = opts.quick ? 3 : 40;
   for (let r = 0; r < rounds; r++) for (const c of cases) sink += timeSlice(c, 0.05);
   if (sink < 0) console.log(sink);
   return {
