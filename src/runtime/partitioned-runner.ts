@@ -124,7 +124,6 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     onFailure: (err, unsent) => logger.warn({ err: err.message, unsent }, 'publishing partials failed; they are sent again until the broker takes them'),
     onRecovered: (failures) => logger.info({ failures, unsent: publisher.unsentCount }, 'publishing partials again'),
   });
-  const send = (messages: readonly Outgoing[]): Promise<void> => publisher.publish(messages);
   const retention: Record<string, { sub: number; keep: number }> = {
     spans: { sub: w.slide, keep: w.retention },
     requests: { sub: w.slide, keep: w.retention },
@@ -162,7 +161,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     const through = engine.pipeline.watermark.lastClosedBoundary;
     if (due.length > 0) await delivery.alerts(due);
     if (Number.isFinite(through) && through > marker) {
-      await send([outgoing(markerMessage(through))]);
+      await publisher.publish([outgoing(markerMessage(through))]);
       marker = through;
     }
   };
@@ -384,7 +383,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       // so nothing needs to wait for it — until the broker falls behind by MAX_UNSENT_BYTES (or is
       // away), when the input waits, heartbeating the group. Dead letters are acknowledged before
       // their offsets can be committed.
-      const publishing = send(messagesOf(task.task, out));
+      const publishing = publisher.publish(messagesOf(task.task, out));
       const waits: Promise<unknown>[] = [];
       if (publisher.unsentBytes > MAX_UNSENT_BYTES) waits.push(publishing);
       else publishing.catch(ignoreFailure);
@@ -406,7 +405,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     lastIdle = now;
     for (const task of tasks.values()) {
       const messages = messagesOf(task.task, task.idleCheck(elapsed));
-      send(messages).catch(ignoreFailure);
+      publisher.publish(messages).catch(ignoreFailure);
     }
   }, w.idleAdvanceAfter);
   idleTimer.unref();
@@ -441,7 +440,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
       stopping ??= (async () => {
         clearInterval(idleTimer);
         await source.stop();
-        await send([]).catch((err: unknown) => logger.error({ err, unsent: publisher.unsentCount }, 'partials not published at shutdown: the next owner recomputes them'));
+        await publisher.publish([]).catch((err: unknown) => logger.error({ err, unsent: publisher.unsentCount }, 'partials not published at shutdown: the next owner recomputes them'));
         publisher.close();
         // The sinks first: a merge batch waiting on a slow sink must end before the merger can leave.
         const undelivered = await delivery.flush(SHUTDOWN_FLUSH_MS);
@@ -459,7 +458,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
   };
 }
 
-// A publication nobody waits for: `send` has logged its failure and keeps what it did not send.
+// A publication nobody waits for: the publisher reports the failure, keeps what it did not send and retries.
 function ignoreFailure(): void {
   // Nothing more to do.
 }
