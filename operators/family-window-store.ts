@@ -5,10 +5,10 @@ import { populationStabilityIndex } from './population-stability.js';
 import type { DistributionSignal, SignalFamily } from './signal-family.js';
 import { describeStats, parseCounterStat, parseDistributionStat } from './signal-stats.js';
 import type { CounterStat, DistributionStat } from './signal-stats.js';
-import { SlidingCentroids, type DigestSegment } from './sliding-centroids.js';
 import { OVERFLOW_KEY, SubWindowRing } from './sub-window-ring.js';
 import type { PartialEntry, SubWindowPartial } from './sub-window-partial.js';
 import { DEFAULT_COMPRESSION, PackedDigest, TDIGEST_HEADER_BYTES, TDigest, type DigestSource } from './t-digest.js';
+import { WindowDigestTree } from './window-digest-tree.js';
 
 /** Options of a {@link FamilyWindowStore}. */
 export interface FamilyWindowStoreOptions<E> {
@@ -196,20 +196,22 @@ interface GroupAccumulator {
   baselineCount: number;
   readonly digests: DigestSource[];
   readonly baselineDigests: DigestSource[];
+  /** Parallel to `digests` and `baselineDigests`: the start of each one's sub-window. */
+  readonly digestStarts: number[];
+  readonly baselineStarts: number[];
 }
 
-/** One group of a {@link SlidingView}: its digests' centroids in the window and the baseline window. */
+/** One group of a {@link SlidingView}: the blocks of its sub-windows' digests in the window and the baseline window. */
 interface SlidingGroup {
   readonly key: string;
   readonly labels: Record<string, string>;
-  readonly current: SlidingCentroids;
-  readonly baseline: SlidingCentroids | null;
+  readonly tree: WindowDigestTree;
 }
 
 /**
  * A view over a distribution whose stats need merged digests, as of its last snapshot: per group,
- * the centroids of the window's (and the baseline window's) digests kept sorted, so the next
- * snapshot, one slide later, only merges in the sub-window that entered.
+ * a {@link WindowDigestTree} of the window's (and the baseline window's) sub-windows, so the next
+ * snapshot, one slide later, adds the sub-window that entered and merges O(log n) blocks.
  */
 interface SlidingView {
   /** End of the last snapshot. */
@@ -219,8 +221,6 @@ interface SlidingView {
   readonly groups: Map<string, SlidingGroup>;
   /** Group key of a fine key (null: filtered out), decided once. */
   readonly groupKeyOf: WeakMap<FineKey, string | null>;
-  /** Too many centroids to keep: snapshots take the full path. */
-  disabled: boolean;
 }
 
 /** The sums of one closed sub-window's aggregates, per group, for a counter view. */
@@ -256,9 +256,6 @@ interface SlidingCounterView {
 // Integer sums up to this are exact in a double whatever the order of additions.
 const EXACT_INTEGER_SUM = 2 ** 52;
 
-/** Most centroids a sliding view keeps (per group, window and baseline together) before giving up. */
-const MAX_SLIDING_CENTROIDS = 1_000_000;
-
 /** Figures of one distribution over one window, for evaluating stats. */
 interface DistributionFigures {
   count: number;
@@ -290,20 +287,23 @@ interface DistributionFigures {
  * Cost of {@link query}: one pass over the aggregates of the window's (and the baseline's)
  * sub-windows, one `Map.get` per aggregate to find its group (decided once per fine key), and for a
  * counter signal the counters its stats read summed into a reused scratch; for a distribution, per
- * group one `TDigest.merge` per window — only when a quantile or `psi` is asked; `count`, `sum`,
- * `mean`, `min` and `max` come from the digests' exact totals — and one `quantiles` call. `psi` adds
- * one {@link populationStabilityIndex} per group. The last 64 answers are kept until the store
- * changes (an event added, a sub-window closed or evicted), so a dashboard repeating a query between
+ * group the window's digest — only when a quantile or `psi` is asked; `count`, `sum`, `mean`,
+ * `min` and `max` come from the digests' exact totals — and one `quantiles` call. The window's
+ * digest is that of a {@link WindowDigestTree} over its sub-windows (each sub-window's digests
+ * merged, then aligned blocks of sub-windows pairwise, then the window's O(log n) blocks), built
+ * for the query: about twice the merging of one flat merge of every digest. `psi` adds one
+ * {@link populationStabilityIndex} per group. The last 64 answers are kept until the store changes
+ * (an event added, a sub-window closed or evicted), so a dashboard repeating a query between
  * batches gets a copy of the answer.
  *
  * Cost of {@link snapshot}, the same figures bit for bit: a view is read at every boundary, and once
  * its window lies in closed sub-windows the store keeps its state between boundaries and slides it
  * by the sub-windows that entered and left — for a counter signal, per sub-window and group the sums
  * of the counters it reads (used while they are whole numbers, which any order adds up exactly);
- * for a distribution whose stats need merged digests, per group its digests' centroids kept sorted
- * (`SlidingCentroids`), so a boundary costs one linear merge and `TDigest.mergeSorted`'s compression
- * pass instead of a sort of every centroid of the window. A window reaching into open sub-windows,
- * or an event written into a closed one, takes the full path.
+ * for a distribution whose stats need merged digests, per group its window digest tree, kept: a
+ * boundary merges the entering sub-window's digests, about one block, and the window's O(log n)
+ * blocks (compressed digests) instead of every centroid of the window. A window reaching into open
+ * sub-windows, or an event written into a closed one, takes the full path.
  *
  * Memory: per sub-window, one aggregate per fine key seen in it (at most `maxKeysPerSubWindow` + 1).
  * While the sub-window is open: ≈ 350 B + 8 B per counter plus ≈ 1–2 KB per digest (buffered values).
@@ -919,9 +919,16 @@ export class FamilyWindowStore<E> {
     return this.compression === undefined ? new TDigest() : new TDigest(this.compression);
   }
 
-  private merge(digests: readonly DigestSource[]): TDigest {
-    return this.compression === undefined ? TDigest.merge(digests) : TDigest.merge(digests, this.compression);
-  }
+  /** `TDigest.merge` at the store's compression: how every window digest tree of the store merges a window's blocks. */
+  private readonly mergeDigests = (digests: readonly DigestSource[]): TDigest =>
+    TDigest.merge(digests, this.compression ?? DEFAULT_COMPRESSION);
+
+  /**
+   * `TDigest.merge` at {@link BLOCK_COMPRESSION_FACTOR} times the store's compression: how every
+   * window digest tree of the store merges its leaves and blocks.
+   */
+  private readonly mergeBlocks = (digests: readonly DigestSource[]): TDigest =>
+    TDigest.merge(digests, BLOCK_COMPRESSION_FACTOR * (this.compression ?? DEFAULT_COMPRESSION));
 
   /**
    * The aggregate the ring serves `fineKey` at time `t` — the key's own, or its sub-window's overflow
@@ -1129,7 +1136,7 @@ export class FamilyWindowStore<E> {
     const out: FamilyQueryGroup[] = [];
     for (const g of groups) {
       const group =
-        p.signal.kind === 'counter' ? this.counterGroup(p, p.signal.counters.length, g, windowMs) : this.distributionGroup(p, g);
+        p.signal.kind === 'counter' ? this.counterGroup(p, p.signal.counters.length, g, windowMs) : this.distributionGroup(p, g, windowMs, end);
       if (group !== null) out.push(group);
     }
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -1172,8 +1179,13 @@ export class FamilyWindowStore<E> {
       }
       const digest = agg.digests[digestIndex];
       if (digest === null || digest.count === 0) return;
-      if (inBaseline) group.baselineDigests.push(digest);
-      else group.digests.push(digest);
+      if (inBaseline) {
+        group.baselineDigests.push(digest);
+        group.baselineStarts.push(subWindowStart);
+      } else {
+        group.digests.push(digest);
+        group.digestStarts.push(subWindowStart);
+      }
     });
     return list;
   }
@@ -1204,7 +1216,7 @@ export class FamilyWindowStore<E> {
       this.sums = grown;
     }
     this.sums.fill(0, offset, offset + sumsWidth);
-    return { key, labels, offset, count: 0, baselineCount: 0, digests: [], baselineDigests: [] };
+    return { key, labels, offset, count: 0, baselineCount: 0, digests: [], baselineDigests: [], digestStarts: [], baselineStarts: [] };
   }
 
   /** The canonical group key of a fine key's events in a query, or null when the query leaves them out. */
@@ -1237,10 +1249,12 @@ export class FamilyWindowStore<E> {
     return { key: g.key, labels: g.labels, count: g.count, values };
   }
 
-  private distributionGroup(p: PreparedQuery, g: GroupAccumulator): FamilyQueryGroup | null {
-    const current = this.figures(g.digests, p.needsDigest);
+  private distributionGroup(p: PreparedQuery, g: GroupAccumulator, windowMs: number, end: number): FamilyQueryGroup | null {
+    const currentStart = end - windowMs;
+    const current = this.figures(g.digests, g.digestStarts, currentStart, end, p.needsDigest);
     if (current.count === 0) return null;
-    const before = p.baseline === undefined ? null : this.figures(g.baselineDigests, p.needsDigest);
+    const before =
+      p.baseline === undefined ? null : this.figures(g.baselineDigests, g.baselineStarts, currentStart - p.baseline.windowMs, currentStart, p.needsDigest);
     return this.distributionValues(p, g.key, g.labels, current, before);
   }
 
@@ -1290,22 +1304,26 @@ export class FamilyWindowStore<E> {
    * giving the figures {@link evaluate} would (same digests, same order, same merge). Every
    * sub-window before `end` is closed. Null when the view keeps too many centroids to slide.
    */
-  private slidingGroups(view: SignalView, p: PreparedQuery, end: number): FamilyQueryGroup[] | null {
+  private slidingGroups(view: SignalView, p: PreparedQuery, end: number): FamilyQueryGroup[] {
     const digestIndex = p.signal.kind === 'distribution' ? p.signal.index : -1;
     const currentStart = end - view.windowMs;
     const start = p.baseline === undefined ? currentStart : currentStart - p.baseline.windowMs;
     let s = this.slidingViews.get(view);
-    if (s?.disabled) return null;
     if (s === undefined || s.lateWrites !== this.lateWrites || end < s.end) {
-      s = { end: start, lateWrites: this.lateWrites, groups: new Map(), groupKeyOf: new WeakMap(), disabled: false };
+      s = { end: start, lateWrites: this.lateWrites, groups: new Map(), groupKeyOf: new WeakMap() };
       this.slidingViews.set(view, s);
     }
     const state = s;
-    // The sub-windows that entered the window since the last snapshot, per group, split at the
-    // current window's start (a long step can move some straight into the baseline window).
-    const addedCurrent = new Map<SlidingGroup, DigestSegment[]>();
-    const addedBaseline = new Map<SlidingGroup, DigestSegment[]>();
+    // The sub-windows that entered since the last snapshot become leaves of their groups' trees,
+    // each with its group's digests in ring order (what the full path gathers).
+    const sub = this.subWindowMs;
     const groupOfKey = new Map<FineKey, SlidingGroup | null>();
+    let leafStart = NaN;
+    const leaves = new Map<SlidingGroup, DigestSource[]>();
+    const flush = (): void => {
+      for (const [group, digests] of leaves) group.tree.addLeaf(leafStart / sub, digests);
+      leaves.clear();
+    };
     this.ring.forEachInRange(Math.max(state.end, start), end, (_key, agg, subWindowStart) => {
       const digest = agg.digests[digestIndex];
       if (digest === null || digest.count === 0) return;
@@ -1315,36 +1333,28 @@ export class FamilyWindowStore<E> {
         groupOfKey.set(agg.fineKey, group);
       }
       if (group === null) return;
-      const target = subWindowStart < currentStart ? addedBaseline : addedCurrent;
-      let segments = target.get(group);
-      if (segments === undefined) {
-        segments = [];
-        target.set(group, segments);
+      if (subWindowStart !== leafStart) {
+        flush();
+        leafStart = subWindowStart;
       }
-      const last = segments[segments.length - 1];
-      if (last !== undefined && last.start === subWindowStart) (last.digests as DigestSource[]).push(digest);
-      else segments.push({ start: subWindowStart, digests: [digest] });
+      const digests = leaves.get(group);
+      if (digests === undefined) leaves.set(group, [digest]);
+      else digests.push(digest);
     });
+    flush();
     state.end = end;
     const out: FamilyQueryGroup[] = [];
     for (const group of [...state.groups.values()]) {
-      const left = group.current.slide(currentStart, addedCurrent.get(group) ?? []);
-      if (group.baseline !== null) {
-        const added = addedBaseline.get(group);
-        group.baseline.slide(start, added === undefined ? left : [...left, ...added]);
-      }
-      if (group.current.isEmpty && (group.baseline === null || group.baseline.isEmpty)) {
+      const tree = group.tree;
+      if (tree.lastIndex < start / sub) {
         state.groups.delete(group.key);
         continue;
       }
-      if (group.current.size + (group.baseline?.size ?? 0) > MAX_SLIDING_CENTROIDS) {
-        state.disabled = true;
-        state.groups.clear();
-        return null;
-      }
-      if (group.current.isEmpty) continue;
-      const before = group.baseline === null ? null : this.slidingFigures(group.baseline);
-      out.push(this.distributionValues(p, group.key, { ...group.labels }, this.slidingFigures(group.current), before));
+      tree.dropBefore(start / sub);
+      if (tree.lastIndex < currentStart / sub) continue;
+      const current = this.treeFigures(tree, currentStart, end);
+      const before = p.baseline === undefined ? null : this.treeFigures(tree, start, currentStart);
+      out.push(this.distributionValues(p, group.key, { ...group.labels }, current, before));
     }
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
@@ -1461,9 +1471,10 @@ export class FamilyWindowStore<E> {
     return labels;
   }
 
-  private slidingFigures(window: SlidingCentroids): DistributionFigures {
-    if (window.isEmpty) return { count: 0, sum: 0, min: NaN, max: NaN, digest: null };
-    const d = window.merged(this.compression);
+  /** Figures of the sub-windows `[from, to)` of a window digest tree. */
+  private treeFigures(tree: WindowDigestTree, from: number, to: number): DistributionFigures {
+    const d = tree.window(from / this.subWindowMs, to / this.subWindowMs);
+    if (d === null) return { count: 0, sum: 0, min: NaN, max: NaN, digest: null };
     return { count: d.count, sum: d.sum, min: d.min, max: d.max, digest: d };
   }
 
@@ -1477,17 +1488,26 @@ export class FamilyWindowStore<E> {
     if (key === null) return null;
     let group = state.groups.get(key);
     if (group === undefined) {
-      group = { key, labels: this.labelsOf(p, fineKey), current: new SlidingCentroids(), baseline: p.baseline === undefined ? null : new SlidingCentroids() };
+      group = { key, labels: this.labelsOf(p, fineKey), tree: new WindowDigestTree(this.mergeBlocks, this.mergeDigests) };
       state.groups.set(key, group);
     }
     return group;
   }
 
-  private figures(digests: readonly DigestSource[], needsDigest: boolean): DistributionFigures {
+  /** Figures of `digests` (from the sub-windows starting at `starts`, ascending) over `[from, to)`. */
+  private figures(digests: readonly DigestSource[], starts: readonly number[], from: number, to: number, needsDigest: boolean): DistributionFigures {
     if (digests.length === 0) return { count: 0, sum: 0, min: NaN, max: NaN, digest: null };
     if (needsDigest) {
-      const d = this.merge(digests);
-      return { count: d.count, sum: d.sum, min: d.min, max: d.max, digest: d };
+      // The same tree a sliding view keeps, built for this window only: the same digest bit for bit.
+      const tree = new WindowDigestTree(this.mergeBlocks, this.mergeDigests);
+      const sub = this.subWindowMs;
+      for (let i = 0; i < digests.length; ) {
+        let j = i + 1;
+        while (j < digests.length && starts[j] === starts[i]) j++;
+        tree.addLeaf(starts[i] / sub, i === 0 && j === digests.length ? digests : digests.slice(i, j));
+        i = j;
+      }
+      return this.treeFigures(tree, from, to);
     }
     let count = 0;
     let sum = 0;
@@ -1502,6 +1522,12 @@ export class FamilyWindowStore<E> {
     return { count, sum, min, max, digest: null };
   }
 }
+
+/**
+ * δ of a window digest tree's leaves and blocks relative to the window's: their centroids are
+ * compressed again at each level on the way to the window's digest, so they keep more.
+ */
+const BLOCK_COMPRESSION_FACTOR = 2;
 
 /** Most query answers a store keeps (the oldest is dropped first). */
 const MAX_CACHED_ANSWERS = 64;

@@ -86,20 +86,8 @@ const CENTROID_ARRAYS_BYTES = 336;
 
 const EMPTY = new Float64Array(0);
 const EMPTY_W = new Float32Array(0);
-const EMPTY_TAGS = new Int32Array(0);
 
-/**
- * Points sorted as {@link TDigest.sortCentroidsInto} sorts centroids, each tagged with an integer
- * (a sliding window's segment): `n` of them in the leading elements of the arrays.
- */
-export interface SortedRun {
-  m: Float64Array;
-  w: Float32Array;
-  tag: Int32Array;
-  n: number;
-}
-
-/** The order of {@link TDigest.sortCentroidsInto}: by value, −0 before +0. */
+/** The order of a merge's sort: by value, −0 before +0. */
 export function before(x: number, y: number): boolean {
   return x < y || (x === 0 && y === 0 && 1 / x < 1 / y);
 }
@@ -357,7 +345,7 @@ function compressStream(
   return j + 1;
 }
 
-/** Merges sorted runs a[a0, a1) and b[b0, b1) into (om, ow) starting at index o. */
+/** Merges sorted runs a[a0, a1) and b[b0, b1) into (om, ow) starting at index o: by value, −0 before +0, a's first on ties. */
 function mergeRuns(
   am: Float64Array,
   aw: Float64Array,
@@ -377,7 +365,7 @@ function mergeRuns(
     let x = am[i];
     let y = bm[k];
     for (;;) {
-      if (y < x) {
+      if (before(y, x)) {
         om[o] = y;
         ow[o++] = bw[k++];
         if (k === b1) break;
@@ -401,6 +389,51 @@ function mergeRuns(
 }
 
 const pHist = new Int32Array(8 * 256);
+
+/** Most sorted runs {@link sortRuns} merges pairwise; more (short ones, typically) go to the radix sort. */
+const MAX_MERGED_RUNS = 32;
+
+/**
+ * Sorts the weighted points `(sAM[i], sAW[i])`, `i < n`, as {@link sortPairs} does, when they are
+ * consecutive runs each already in that order, ending at `ends` (the centroids of merged digests):
+ * the same order — a stable sort by value, −0 before +0, is unique — by merging runs pairwise in
+ * O(n log k) instead of radix passes over every point. Falls back to {@link sortPairs} for many
+ * runs or a run out of order. The result lands in (sAM, sAW) when this returns true, in (sBM,
+ * sBW) otherwise.
+ */
+function sortRuns(n: number, ends: readonly number[]): boolean {
+  if (ends.length > MAX_MERGED_RUNS) return sortPairs(n);
+  let from = 0;
+  for (const end of ends) {
+    for (let i = from + 1; i < end; i++) if (before(sAM[i], sAM[i - 1])) return sortPairs(n);
+    from = end;
+  }
+  let bounds = ends;
+  let inA = true;
+  while (bounds.length > 1) {
+    const sm = inA ? sAM : sBM;
+    const sw = inA ? sAW : sBW;
+    const dm = inA ? sBM : sAM;
+    const dw = inA ? sBW : sAW;
+    const next: number[] = [];
+    let start = 0;
+    for (let r = 0; r < bounds.length; r += 2) {
+      if (r + 1 < bounds.length) {
+        mergeRuns(sm, sw, start, bounds[r], sm, sw, bounds[r], bounds[r + 1], dm, dw, start);
+        start = bounds[r + 1];
+      } else {
+        dm.set(sm.subarray(start, bounds[r]), start);
+        dw.set(sw.subarray(start, bounds[r]), start);
+        start = bounds[r];
+      }
+      next.push(start);
+    }
+    bounds = next;
+    inA = !inA;
+  }
+  return inA;
+}
+
 
 /** Order-preserving unsigned key of a double's high word (see {@link sortValues}). */
 function hiKey(hi: number): number {
@@ -554,8 +587,6 @@ function checkQ(q: number): void {
 
 /** Doubles of a packed digest's header: n, cw, total, lo, loW, hi, hiW, unit, compression, maxBuffer. */
 const PACK_HEADER = 10;
-/** Doubles per digest of {@link TDigest.statsOf}: compression, n, cw, total, lo, loW, hi, hiW, unit. */
-const STATS_FIELDS = 9;
 /** Estimated V8 cost of a {@link PackedDigest} object itself (three fields). */
 const PACKED_OBJECT_BYTES = 48;
 
@@ -563,8 +594,7 @@ const PACKED_OBJECT_BYTES = 48;
  * One compacted digest stored in a pack of many (see {@link TDigest.pack}): read-only, a few dozen
  * bytes of its own besides its share of the pack — no digest object, typed arrays or
  * `ArrayBuffer` per digest. It answers the exact statistics, merges like the digest it was (as a
- * source of {@link TDigest.merge}, {@link TDigest.sortCentroidsInto} and
- * {@link TDigest.mergeSorted}), and {@link thaw} gives that digest back to add values to.
+ * source of {@link TDigest.merge}), and {@link thaw} gives that digest back to add values to.
  */
 export class PackedDigest {
   /** @internal The pack's header and means. */
@@ -988,22 +1018,24 @@ export class TDigest {
     if (N === 0) return;
     ensureScratch(N);
     let o = 0;
-    if (includeSelf) o = this.copyCentroidsTo(o);
+    // Each digest's centroids are sorted: where each one's run ends.
+    const ends: number[] = [];
+    if (includeSelf && this.n > 0) ends.push((o = this.copyCentroidsTo(o)));
     // `this` may also appear among the sources: fold in its statistics as they were on entry.
     const self = includeSelf && sources.includes(this) ? this.clone() : this;
     for (const source of sources) {
       if (source instanceof PackedDigest) {
         if (source.centroidCount === 0) continue;
-        o = copyPackedTo(source, o);
+        ends.push((o = copyPackedTo(source, o)));
         this.absorbPacked(source);
         continue;
       }
       const d = source === this ? self : source;
       if (d.n === 0) continue;
-      o = d.copyCentroidsTo(o);
+      ends.push((o = d.copyCentroidsTo(o)));
       this.absorbStats(d);
     }
-    const inA = sortPairs(N);
+    const inA = sortRuns(N, ends);
     const count = compressStream(
       inA ? sAM : sBM,
       inA ? sAW : sBW,
@@ -1035,48 +1067,6 @@ export class TDigest {
     this.noteLow(h[at + 3], h[at + 4]);
     this.noteHigh(h[at + 5], h[at + 6]);
     if (h[at + 7] < this.unit) this.unit = h[at + 7];
-  }
-
-  /**
-   * The figures {@link TDigest.mergeSortedRuns} reads of each of `digests` (pending values flushed
-   * first), in order, so that a window holding the same digests for many merges reads them from
-   * one small array instead of every digest each time: per digest its compression, centroid count,
-   * weight, sum, minimum and its weight, maximum and its weight, and unit weight.
-   */
-  static statsOf(digests: readonly DigestSource[]): Float64Array {
-    const out = new Float64Array(STATS_FIELDS * digests.length);
-    for (let k = 0; k < digests.length; k++) {
-      const d = digests[k];
-      const r = STATS_FIELDS * k;
-      if (d instanceof PackedDigest) {
-        const h = d.data;
-        const at = d.at;
-        out[r] = h[at + 8];
-        out[r + 1] = h[at];
-        for (let i = 1; i <= 7; i++) out[r + 1 + i] = h[at + i];
-      } else {
-        d.flush();
-        out[r] = d.compression;
-        out[r + 1] = d.n;
-        out[r + 2] = d.cw;
-        out[r + 3] = d.total;
-        out[r + 4] = d.lo;
-        out[r + 5] = d.loW;
-        out[r + 6] = d.hi;
-        out[r + 7] = d.hiW;
-        out[r + 8] = d.unit;
-      }
-    }
-    return out;
-  }
-
-  /** {@link absorbStats} of a {@link statsOf} record. */
-  private absorbRecord(rec: Float64Array, r: number): void {
-    this.cw += rec[r + 2];
-    this.total += rec[r + 3];
-    this.noteLow(rec[r + 4], rec[r + 5]);
-    this.noteHigh(rec[r + 6], rec[r + 7]);
-    if (rec[r + 8] < this.unit) this.unit = rec[r + 8];
   }
 
   /**
@@ -1171,200 +1161,6 @@ export class TDigest {
     d.hiW = h[at + 6];
     d.unit = h[at + 7];
     return d;
-  }
-
-  /**
-   * Writes the centroids of `digests` (pending values flushed first) to `means` and `weights`
-   * from index 0, in the order {@link TDigest.merge} sorts their concatenation into: ascending
-   * by mean (−0 before +0), equal means in concatenation order. Returns how many were written.
-   * With {@link TDigest.mergeSorted} this lets a caller that merges overlapping sets of digests
-   * again and again — a sliding window of sub-window digests — keep their centroids sorted
-   * across calls instead of sorting them every time.
-   *
-   * @throws RangeError when the arrays hold fewer than the digests' centroids.
-   */
-  static sortCentroidsInto(digests: readonly DigestSource[], means: Float64Array, weights: Float64Array | Float32Array): number {
-    let N = 0;
-    for (const d of digests) N += flushedCount(d);
-    if (means.length < N || weights.length < N) {
-      throw new RangeError(`TDigest.sortCentroidsInto: arrays of ${Math.min(means.length, weights.length)} cannot hold ${N} centroids`);
-    }
-    if (N === 0) return 0;
-    ensureScratch(N);
-    let o = 0;
-    for (const d of digests) o = d instanceof PackedDigest ? copyPackedTo(d, o) : d.copyCentroidsTo(o);
-    const inA = sortPairs(N);
-    means.set((inA ? sAM : sBM).subarray(0, N));
-    weights.set((inA ? sAW : sBW).subarray(0, N));
-    return N;
-  }
-
-  /**
-   * The digest `TDigest.merge(digests, compression)` returns — the same centroids and
-   * statistics, bit for bit — given the digests' centroids already in the order
-   * {@link TDigest.sortCentroidsInto} writes them: it skips the copy and the sort of `merge` and
-   * runs only its compression pass.
-   *
-   * @param digests - the digests merged, in the order `merge` would get them (their exact sums
-   *   are added in this order).
-   * @param means - means of their `n` centroids, sorted as described.
-   * @param weights - the centroids' weights, parallel to `means`.
-   * @throws RangeError when `n` is not the digests' centroid count.
-   */
-  static mergeSorted(digests: readonly DigestSource[], means: Float64Array, weights: Float64Array, n: number, compression?: number): TDigest {
-    let delta = compression;
-    if (delta === undefined) {
-      delta = digests.length === 0 ? DEFAULT_COMPRESSION : 0;
-      for (const d of digests) if (d.compression > delta) delta = d.compression;
-    }
-    const out = new TDigest(delta);
-    let N = 0;
-    for (const d of digests) N += flushedCount(d);
-    if (N !== n || means.length < n || weights.length < n) {
-      throw new RangeError(`TDigest.mergeSorted: got ${n} sorted centroids for digests holding ${N}`);
-    }
-    if (N === 0) return out;
-    for (const d of digests) {
-      if (d instanceof PackedDigest) {
-        if (d.centroidCount > 0) out.absorbPacked(d);
-      } else if (d.n > 0) out.absorbStats(d);
-    }
-    ensureScratch(N);
-    const count = compressStream(means, weights, N, out.cw, out.compression, out.unit, sOM, sOW);
-    out.store(sOM, sOW, count, true);
-    return out;
-  }
-
-  /**
-   * {@link TDigest.mergeSorted} for a sliding window that keeps its centroids as sorted runs (see
-   * `SlidingCentroids`): the digests merged are given by their {@link TDigest.statsOf} records (in
-   * merge order), and their sorted centroids are the points of runs `a` and `b` tagged at least
-   * `cutoff` — `a`'s from earlier digests than `b`'s, so `b`'s point comes first only when its mean
-   * sorts strictly before, as {@link TDigest.sortCentroidsInto} orders a concatenation — `n` points
-   * in all. One pass merges them into `out` when given (the window's next run) and runs the
-   * compression on the way. Same result as `mergeSorted`, bit for bit.
-   *
-   * @throws RangeError when `n` is not the digests' centroid count, or the runs do not hold `n`
-   *   points at or after `cutoff`.
-   */
-  static mergeSortedRuns(
-    stats: readonly Float64Array[],
-    a: SortedRun,
-    cutoff: number,
-    b: SortedRun,
-    out: SortedRun | null,
-    n: number,
-    compression?: number,
-  ): TDigest {
-    // The largest δ of the digests (as merge takes it) unless one is given.
-    let delta = compression ?? 0;
-    let N = 0;
-    let digests = 0;
-    for (let s = 0; s < stats.length; s++) {
-      const rec = stats[s];
-      for (let r = 0; r < rec.length; r += STATS_FIELDS) {
-        if (compression === undefined && rec[r] > delta) delta = rec[r];
-        N += rec[r + 1];
-        digests++;
-      }
-    }
-    if (compression === undefined && digests === 0) delta = DEFAULT_COMPRESSION;
-    const result = new TDigest(delta);
-    if (N !== n || (out !== null && (out.m.length < n || out.w.length < n || out.tag.length < n))) {
-      throw new RangeError(`TDigest.mergeSortedRuns: got ${n} sorted centroids for digests holding ${N}`);
-    }
-    if (out !== null) out.n = 0;
-    if (N === 0) return result;
-    for (let s = 0; s < stats.length; s++) {
-      const rec = stats[s];
-      for (let r = 0; r < rec.length; r += STATS_FIELDS) if (rec[r + 1] > 0) result.absorbRecord(rec, r);
-    }
-    ensureScratch(N);
-    const outM = sOM;
-    const outW = sOW;
-    const W = result.cw;
-    // compressStream's pass, fed by the merge (see there for the scale function).
-    let z = 4 * Math.log(Math.max(1, W / result.unit) / delta) + 24;
-    if (!(z > 1)) z = 1;
-    const e = Math.exp(-z / delta);
-    const { m: am, w: aw, tag: at } = a;
-    const { m: bm, w: bw, tag: bt } = b;
-    const an = a.n;
-    const bn = b.n;
-    const write = out !== null;
-    const om = write ? out.m : EMPTY;
-    const ow = write ? out.w : EMPTY_W;
-    const ot = write ? out.tag : EMPTY_TAGS;
-    const last = N - 1;
-    let i = 0;
-    let k = 0;
-    let o = 0;
-    let j = 0;
-    let cw = 0;
-    let cs = 0;
-    let lo = 0;
-    let hi = 0;
-    let wSoFar = 0;
-    let wLimit = 0;
-    for (;;) {
-      while (i < an && at[i] < cutoff) i++;
-      while (k < bn && bt[k] < cutoff) k++;
-      let x: number;
-      let xw: number;
-      let xt: number;
-      if (i < an) {
-        const y = am[i];
-        if (k < bn && before(bm[k], y)) {
-          x = bm[k];
-          xw = bw[k];
-          xt = bt[k++];
-        } else {
-          x = y;
-          xw = aw[i];
-          xt = at[i++];
-        }
-      } else if (k < bn) {
-        x = bm[k];
-        xw = bw[k];
-        xt = bt[k++];
-      } else break;
-      if (o === N) break;
-      if (write) {
-        om[o] = x;
-        ow[o] = xw;
-        ot[o] = xt;
-      }
-      if (o === 0) {
-        cw = xw;
-        cs = x * xw;
-        lo = x;
-        hi = x;
-      } else if (wSoFar + cw + xw <= wLimit && o !== last) {
-        cw += xw;
-        cs += x * xw;
-        hi = x;
-      } else {
-        outM[j] = runMean(cs, cw, lo, hi);
-        outW[j] = cw;
-        j++;
-        wSoFar += cw;
-        const q = wSoFar / W;
-        wLimit = q >= 1 ? W : (W * q) / (q + (1 - q) * e);
-        cw = xw;
-        cs = x * xw;
-        lo = x;
-        hi = x;
-      }
-      o++;
-    }
-    if (o !== N || i < an || k < bn) {
-      throw new RangeError(`TDigest.mergeSortedRuns: the runs do not hold the digests' ${N} centroids`);
-    }
-    outM[j] = runMean(cs, cw, lo, hi);
-    outW[j] = cw;
-    if (write) out.n = N;
-    result.store(outM, outW, j + 1, true);
-    return result;
   }
 
   /** Appends this digest's centroids to (sAM, sAW) at offset `o`; returns the new offset. */

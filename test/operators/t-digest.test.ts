@@ -30,7 +30,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 
-import { DEFAULT_COMPRESSION, TDigest } from '../../operators/t-digest.js';
+import { DEFAULT_COMPRESSION, TDigest, before } from '../../operators/t-digest.js';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded data
@@ -390,6 +390,40 @@ describe('TDigest merging', () => {
     b.add(2);
     assert.equal(TDigest.merge([a, b]).compression, 300);
     assert.equal(TDigest.merge([a, b], 50).compression, 50);
+  });
+});
+
+describe('TDigest merging sorted runs', () => {
+  it('merging a few digests by their sorted runs orders ties, −0 and +0 exactly as the radix sort of many', () => {
+    // Up to 32 digests are merged run by run, more by a radix sort of every centroid: the same
+    // singleton centroids in the same concatenation order must give the same digest, bit for bit.
+    const rng = mulberry32(41);
+    const pool = [0, -0, 5, 5, -3, 2.5, 1e-300, -1e-300];
+    const values: number[][] = [];
+    for (let d = 0; d < 8; d++) {
+      const vs: number[] = [];
+      for (let i = 0; i < 5; i++) vs.push(rng() < 0.6 ? pool[Math.floor(rng() * pool.length)] : Math.round(rng() * 20) / 4);
+      values.push(vs);
+    }
+    const few = values.map((vs) => {
+      const d = new TDigest();
+      for (const v of vs) d.add(v);
+      return d.compact();
+    });
+    assert.ok(few.every((d) => d.centroidCount === 5), 'every value its own centroid');
+    // The same centroids one digest each, in the order each digest holds them: sorted, −0 first.
+    const order = (x: number, y: number): number => (before(x, y) ? -1 : before(y, x) ? 1 : 0);
+    const many = values.flatMap((vs) =>
+      [...vs].sort(order).map((v) => {
+        const one = new TDigest();
+        one.add(v);
+        return one.compact();
+      }),
+    );
+    assert.ok(few.length <= 32 && many.length > 32, `${few.length} and ${many.length} digests`);
+    const a = TDigest.merge(few);
+    const b = TDigest.merge(many);
+    assert.deepEqual(a.toBytes(), b.toBytes());
   });
 });
 
