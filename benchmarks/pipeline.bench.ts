@@ -586,8 +586,8 @@ function boundedBy(r: PipelineBenchResult, t: PipelineTarget): string {
       `bounded by (CPU per span, this run): whole pipeline ${us(total)} against ${us(micros(r, 'decode'))} for decode-only — ` +
       parts.map(([name, x]) => `${name} ${us(x)}`).join(', ') +
       `; the rest (enrichment and pricing, request signals and their store, sub-window closing and packing, cost anomalies, watermark, RxJS, GC of the decoded spans) ${us(total - known)}. ` +
-      // The rule views re-merge every window at every boundary, whatever the rate: their share per span is this stream's.
-      `Rule views are work per slide boundary (each view's window merged once per group), not per span: this stream has ` +
+      // The rule views merge every window at every boundary, whatever the rate: their share per span is this stream's.
+      `Rule views are work per slide boundary (per group, the blocks of sub-windows not built yet and the window's O(log n) blocks merged), not per span: this stream has ` +
       `${Math.round(perBoundary).toLocaleString('en-US')} spans per ${SLIDE_MS / 1000} s boundary, so replaying it at full speed pays them every ` +
       `${((perBoundary * total) / 1000).toFixed(1)} ms of CPU; a live stream arriving at the pipeline's rate would pay them once per ${SLIDE_MS / 1000} s of event time. ` +
       (denseRow === undefined || !Number.isFinite(dense)

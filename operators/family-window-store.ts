@@ -289,9 +289,9 @@ interface DistributionFigures {
  * counter signal the counters its stats read summed into a reused scratch; for a distribution, per
  * group the window's digest — only when a quantile or `psi` is asked; `count`, `sum`, `mean`,
  * `min` and `max` come from the digests' exact totals — and one `quantiles` call. The window's
- * digest is that of a {@link WindowDigestTree} over its sub-windows (each sub-window's digests
- * merged, then aligned blocks of sub-windows pairwise, then the window's O(log n) blocks), built
- * for the query: about twice the merging of one flat merge of every digest. `psi` adds one
+ * digest is that of a {@link WindowDigestTree} over its sub-windows (the digests of each of the
+ * window's O(log n) aligned blocks of sub-windows merged, then those blocks), built for the query:
+ * every digest merged once, then the blocks. `psi` adds one
  * {@link populationStabilityIndex} per group. The last 64 answers are kept until the store changes
  * (an event added, a sub-window closed or evicted), so a dashboard repeating a query between
  * batches gets a copy of the answer.
@@ -301,8 +301,9 @@ interface DistributionFigures {
  * by the sub-windows that entered and left — for a counter signal, per sub-window and group the sums
  * of the counters it reads (used while they are whole numbers, which any order adds up exactly);
  * for a distribution whose stats need merged digests, per group its window digest tree, kept: a
- * boundary merges the entering sub-window's digests, about one block, and the window's O(log n)
- * blocks (compressed digests) instead of every centroid of the window. A window reaching into open
+ * boundary merges the blocks it has not built yet (each sub-window's digests go into ≈ log2(n)
+ * blocks over its time in the window) and the window's O(log n) blocks (compressed digests)
+ * instead of every centroid of the window. A window reaching into open
  * sub-windows, or an event written into a closed one, takes the full path.
  *
  * Memory: per sub-window, one aggregate per fine key seen in it (at most `maxKeysPerSubWindow` + 1).
@@ -925,7 +926,7 @@ export class FamilyWindowStore<E> {
 
   /**
    * `TDigest.merge` at {@link BLOCK_COMPRESSION_FACTOR} times the store's compression: how every
-   * window digest tree of the store merges its leaves and blocks.
+   * window digest tree of the store merges a block's digests.
    */
   private readonly mergeBlocks = (digests: readonly DigestSource[]): TDigest =>
     TDigest.merge(digests, BLOCK_COMPRESSION_FACTOR * (this.compression ?? DEFAULT_COMPRESSION));
@@ -1524,8 +1525,9 @@ export class FamilyWindowStore<E> {
 }
 
 /**
- * δ of a window digest tree's leaves and blocks relative to the window's: their centroids are
- * compressed again at each level on the way to the window's digest, so they keep more.
+ * δ of a window digest tree's blocks relative to the window's: their centroids are compressed
+ * again in the window's digest, so they keep more (the rank error then stays that of one flat
+ * merge, `test/operators/window-digest-tree.test.ts`).
  */
 const BLOCK_COMPRESSION_FACTOR = 2;
 

@@ -43,40 +43,40 @@ function nodeStart(key: number): number {
 }
 
 /**
- * The digest of any window of consecutive sub-windows, defined as a fixed tree over aligned blocks
- * so that it costs O(log n) merges of compressed digests per window instead of a merge of every
- * centroid in it, and gives the same digest — bit for bit — however it is computed:
+ * The digest of any window of consecutive sub-windows, defined over aligned blocks so that a
+ * window kept across slides costs a merge of O(log n) compressed digests per read instead of a
+ * merge of every centroid in it, and so that it is the same digest — bit for bit — however it is
+ * computed:
  *
- * - a sub-window's node (a leaf) is its digests merged (a single digest is taken as it is; none:
- *   empty);
- * - a block's node is its two halves' nodes merged (one of them empty: the other as it is);
- * - a window's digest is the merge of the nodes of its {@link dyadicBlocks}, left to right.
+ * - a block's digest is the merge of every digest of its sub-windows, in sub-window order (one
+ *   digest: that digest as it is; none: empty);
+ * - a window's digest is the merge of the digests of its {@link dyadicBlocks}, left to right.
  *
+ * So a window's centroids pass through two compressions: its blocks' (at a finer δ) and its own.
  * A tree kept across slides (a rule view re-read at every boundary) builds each block once and
- * reuses it while the block stays in the window; a fresh tree computed for one query builds only
- * the blocks of that window. Both give the same digest, so a view and a query over the same
- * sub-windows agree exactly. The leaves must not change while the tree holds them (closed
- * sub-windows): a sub-window not added when a window over it is read is empty (adding it later
- * rebuilds the blocks over it).
- *
- * Accuracy: a window's centroids pass through at most log2(n) + 2 compressions at the digests' δ;
- * `test/operators/window-digest-tree.test.ts` states the rank error against exact values.
+ * reuses it while the block stays in the window: each sub-window's digests are merged into one
+ * block per level, ≈ log2(n) times in all, and a read merges at most 2·log2(n) + 2 blocks. A
+ * fresh tree computed for one query builds only its window's blocks, which partition the window:
+ * every digest merged once, then the blocks. Both give the same digest, so a view and a query
+ * over the same sub-windows agree exactly. The digests must not change while the tree holds them
+ * (closed sub-windows); a sub-window not added when a window over it is read is empty (adding it
+ * later rebuilds the blocks over it).
  *
  * Pure and synchronous: no I/O, no timers.
  */
 export class WindowDigestTree {
   private readonly merge: (digests: readonly DigestSource[]) => TDigest;
   private readonly mergeWindow: (digests: readonly DigestSource[]) => TDigest;
-  /** Leaves by sub-window index, and blocks built so far by {@link nodeKey} (null: empty). */
-  private readonly leaves = new Map<number, DigestSource>();
+  /** Digests by sub-window index, and blocks built so far by {@link nodeKey} (null: empty). */
+  private readonly leaves = new Map<number, readonly DigestSource[]>();
   private readonly blocks = new Map<number, DigestSource | null>();
   private last = -Infinity;
   /** Highest level of a block built so far. */
   private top = 0;
 
   /**
-   * @param merge - merges digests into a new one for a leaf or a block (`TDigest.merge`, at a
-   *   finer δ than the window's: its centroids are compressed again on the way up).
+   * @param merge - merges a block's digests into its digest (`TDigest.merge`, at a finer δ than
+   *   the window's: its centroids are compressed again in the window).
    * @param mergeWindow - merges a window's blocks into its digest (`TDigest.merge` at the δ asked).
    *   Every tree whose windows are compared must be built with the same two functions.
    */
@@ -90,46 +90,50 @@ export class WindowDigestTree {
     return this.last;
   }
 
-  /** Leaves and blocks held (digests referenced or built). */
+  /** Sub-windows and blocks held. */
   get size(): number {
     return this.leaves.size + this.blocks.size;
   }
 
   /**
-   * Sets the digests of sub-window `index` (in the order a merge takes them); an empty list leaves
-   * it empty. Blocks built over it before are built again when next read.
+   * Sets the digests of sub-window `index` (in the order a merge takes them; the tree keeps the
+   * array); an empty list leaves it empty. Blocks built over it before are built again when next
+   * read.
    */
   addLeaf(index: number, digests: readonly DigestSource[]): void {
     if (digests.length === 0) return;
-    this.leaves.set(index, digests.length === 1 ? digests[0] : this.merge(digests));
+    this.leaves.set(index, digests);
     if (index > this.last) this.last = index;
-    for (let level = 1, size = 2; level <= this.top; level++, size *= 2) this.blocks.delete(nodeKey(level, Math.floor(index / size)));
+    for (let level = 0, size = 1; level <= this.top; level++, size *= 2) this.blocks.delete(nodeKey(level, Math.floor(index / size)));
   }
 
   /** The digest of the sub-windows `[from, to)`, or null when none of them holds a value. */
   window(from: number, to: number): TDigest | null {
     const nodes: DigestSource[] = [];
     for (const b of dyadicBlocks(from, to)) {
-      const node = this.node(b.level, b.index);
+      const node = this.block(b.level, b.index);
       if (node !== null) nodes.push(node);
     }
     return nodes.length === 0 ? null : this.mergeWindow(nodes);
   }
 
-  /** Forgets the leaves and blocks that start before sub-window `from` (no window read again reaches them). */
+  /** Forgets the sub-windows and blocks that start before sub-window `from` (no window read again reaches them). */
   dropBefore(from: number): void {
     for (const index of this.leaves.keys()) if (index < from) this.leaves.delete(index);
     for (const key of this.blocks.keys()) if (nodeStart(key) < from) this.blocks.delete(key);
   }
 
-  private node(level: number, index: number): DigestSource | null {
-    if (level === 0) return this.leaves.get(index) ?? null;
+  private block(level: number, index: number): DigestSource | null {
     const key = nodeKey(level, index);
     const kept = this.blocks.get(key);
     if (kept !== undefined) return kept;
-    const left = this.node(level - 1, 2 * index);
-    const right = this.node(level - 1, 2 * index + 1);
-    const built = left === null ? right : right === null ? left : this.merge([left, right]);
+    const size = 2 ** level;
+    const digests: DigestSource[] = [];
+    for (let i = index * size; i < (index + 1) * size; i++) {
+      const leaf = this.leaves.get(i);
+      if (leaf !== undefined) for (const d of leaf) digests.push(d);
+    }
+    const built = digests.length === 0 ? null : digests.length === 1 ? digests[0] : this.merge(digests);
     this.blocks.set(key, built);
     if (level > this.top) this.top = level;
     return built;
