@@ -291,10 +291,9 @@ interface DistributionFigures {
  * `min` and `max` come from the digests' exact totals — and one `quantiles` call. The window's
  * digest is that of a {@link WindowDigestTree} over its sub-windows (the digests of each of the
  * window's O(log n) aligned blocks of sub-windows merged, then those blocks), built for the query:
- * every digest merged once, then the blocks. `psi` adds one
- * {@link populationStabilityIndex} per group. The last 64 answers are kept until the store changes
- * (an event added, a sub-window closed or evicted), so a dashboard repeating a query between
- * batches gets a copy of the answer.
+ * every digest merged once, then the blocks. `psi` adds one {@link populationStabilityIndex} per
+ * group. The last 64 answers are kept until the store changes (an event added, a sub-window closed
+ * or evicted), so a dashboard repeating a query between batches gets a copy of the answer.
  *
  * Cost of {@link snapshot}, the same figures bit for bit: a view is read at every boundary, and once
  * its window lies in closed sub-windows the store keeps its state between boundaries and slides it
@@ -303,8 +302,8 @@ interface DistributionFigures {
  * for a distribution whose stats need merged digests, per group its window digest tree, kept: a
  * boundary merges the blocks it has not built yet (each sub-window's digests go into ≈ log2(n)
  * blocks over its time in the window) and the window's O(log n) blocks (compressed digests)
- * instead of every centroid of the window. A window reaching into open
- * sub-windows, or an event written into a closed one, takes the full path.
+ * instead of every centroid of the window. A window reaching into open sub-windows, or an event
+ * written into a closed one, takes the full path.
  *
  * Memory: per sub-window, one aggregate per fine key seen in it (at most `maxKeysPerSubWindow` + 1).
  * While the sub-window is open: ≈ 350 B + 8 B per counter plus ≈ 1–2 KB per digest (buffered values).
@@ -1300,10 +1299,10 @@ export class FamilyWindowStore<E> {
   }
 
   /**
-   * The groups of a distribution view at `end` from its {@link SlidingView}: slides every group's
-   * centroids by the sub-windows between the previous snapshot's end and `end` and merges them,
-   * giving the figures {@link evaluate} would (same digests, same order, same merge). Every
-   * sub-window before `end` is closed. Null when the view keeps too many centroids to slide.
+   * The groups of a distribution view at `end` from its {@link SlidingView}: adds the sub-windows
+   * between the previous snapshot's end and `end` to every group's tree, drops those before the
+   * (baseline) window, and reads the windows from the trees, giving the figures {@link evaluate}
+   * would (same digests, same blocks, same merges). Every sub-window before `end` is closed.
    */
   private slidingGroups(view: SignalView, p: PreparedQuery, end: number): FamilyQueryGroup[] {
     const digestIndex = p.signal.kind === 'distribution' ? p.signal.index : -1;
