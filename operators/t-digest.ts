@@ -434,7 +434,6 @@ function sortRuns(n: number, ends: readonly number[]): boolean {
   return inA;
 }
 
-
 /** Order-preserving unsigned key of a double's high word (see {@link sortValues}). */
 function hiKey(hi: number): number {
   return hi ^ ((hi >> 31) | 0x80000000);

@@ -2,41 +2,32 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TDigest, type DigestSource } from '../../operators/t-digest.js';
 import { WindowDigestTree, dyadicBlocks } from '../../operators/window-digest-tree.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function lognormal(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.exp(Math.log(300) + 0.8 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random()));
-}
+import { SeededRandom } from '../../src/demo/random.js';
 
 const DELTA = 200;
 const blockMerge = (ds: readonly DigestSource[]): TDigest => TDigest.merge(ds, 2 * DELTA);
 const windowMerge = (ds: readonly DigestSource[]): TDigest => TDigest.merge(ds, DELTA);
 
-/** Per sub-window index, the compacted digests of a few keys (some sub-windows empty). */
-function subWindows(random: () => number, first: number, count: number, perDigest: number): Map<number, TDigest[]> {
-  const out = new Map<number, TDigest[]>();
+/** Per sub-window index, the compacted digests of a few keys of lognormal values (some sub-windows empty), and every value. */
+function subWindows(random: SeededRandom, first: number, count: number, perDigest: number): { leaves: Map<number, TDigest[]>; values: number[] } {
+  const leaves = new Map<number, TDigest[]>();
+  const values: number[] = [];
   for (let i = first; i < first + count; i++) {
-    if (random() < 0.1) continue;
+    if (random.next() < 0.1) continue;
     const ds: TDigest[] = [];
-    const keys = 1 + Math.floor(random() * 4);
+    const keys = 1 + Math.floor(random.next() * 4);
     for (let k = 0; k < keys; k++) {
       const d = new TDigest(DELTA);
-      for (let j = 0; j < perDigest; j++) d.add(lognormal(random));
+      for (let j = 0; j < perDigest; j++) {
+        const x = random.lognormal(300, 0.8);
+        d.add(x);
+        values.push(x);
+      }
       ds.push(d.compact());
     }
-    out.set(i, ds);
+    leaves.set(i, ds);
   }
-  return out;
+  return { leaves, values };
 }
 
 /** A tree built for one window only, as a query builds it. */
@@ -57,12 +48,12 @@ function sameDigest(actual: TDigest | null, expected: TDigest | null, message: s
 
 describe('dyadicBlocks', () => {
   it('covers exactly the range with aligned blocks, at most 2·log2(n) + 2 of them, whatever the offset', () => {
-    const random = rng(3);
+    const random = new SeededRandom(3);
     // Sub-window indices of 100 ms sub-windows today are beyond 2^34.
     for (const base of [0, 7, 1_000_003, 17_640_000_123]) {
       for (let t = 0; t < 200; t++) {
-        const from = base + Math.floor(random() * 5000);
-        const n = 1 + Math.floor(random() * 400);
+        const from = base + Math.floor(random.next() * 5000);
+        const n = 1 + Math.floor(random.next() * 400);
         const blocks = dyadicBlocks(from, from + n);
         let at = from;
         for (const b of blocks) {
@@ -85,9 +76,9 @@ describe('dyadicBlocks', () => {
 
 describe('WindowDigestTree', () => {
   it('a tree kept across slides and jumps gives each window bit for bit what a fresh tree gives', () => {
-    const random = rng(7);
+    const random = new SeededRandom(7);
     const first = 1_000_000;
-    const leaves = subWindows(random, first, 400, 40);
+    const { leaves } = subWindows(random, first, 400, 40);
     const width = 30;
     const kept = new WindowDigestTree(blockMerge, windowMerge);
     let added = first;
@@ -102,16 +93,16 @@ describe('WindowDigestTree', () => {
         sameDigest(kept.window(end - 2 * width, end - width), freshWindow(leaves, end - 2 * width, end - width), `baseline ending at ${end - width}`);
       }
       reads++;
-      end += random() < 0.8 ? 1 : 1 + Math.floor(random() * 40);
+      end += random.next() < 0.8 ? 1 : 1 + Math.floor(random.next() * 40);
     }
     assert.ok(reads > 50, `${reads} windows read`);
   });
 
   it('a kept window merges O(log n) blocks per read and each sub-window into about log2(n) blocks, a fresh one each digest once', () => {
-    const random = rng(11);
+    const random = new SeededRandom(11);
     const first = 5000;
     const n = 90;
-    const leaves = subWindows(random, first, 600, 20);
+    const { leaves } = subWindows(random, first, 600, 20);
     const centroidsOf = (ds: readonly DigestSource[]): number => ds.reduce((a, d) => a + d.centroidCount, 0);
     let blockInput = 0;
     let windowBlocks = 0;
@@ -175,21 +166,13 @@ describe('WindowDigestTree', () => {
     it(`keeps the rank error of p50, p90, p99 and p99.9 within 0.005 / 0.005 / 0.001 / 0.0005 over ${shape.subs} sub-windows`, () => {
       // Bound stated for δ = 200 (blocks at 2δ) on lognormal data, 10 seeds per shape: the rank of
       // the estimate within ±0.005 of q for p50 and p90, ±0.001 for p99, ±0.0005 for p99.9. Measured
-      // worst over the three shapes: 0.0022, 0.0015, 0.0004, 0.0001 (one flat merge of the same
-      // digests at δ: 0.0024, 0.0015, 0.0003, 0.0001).
+      // worst over the three shapes: 0.0020, 0.0013, 0.0003, 0.0001 (one flat merge of the same
+      // digests at δ: 0.0025, 0.0013, 0.0003, 0.0001).
       const qs = [0.5, 0.9, 0.99, 0.999];
       const bounds = [0.005, 0.005, 0.001, 0.0005];
       for (let seed = 1; seed <= 10; seed++) {
-        const random = rng(100 + seed);
-        const leaves = subWindows(random, 0, shape.subs, shape.perDigest);
-        const values: number[] = [];
-        // The exact values: re-draw them from the same seed as the digests were filled.
-        const again = rng(100 + seed);
-        for (let i = 0; i < shape.subs; i++) {
-          if (again() < 0.1) continue;
-          const keys = 1 + Math.floor(again() * 4);
-          for (let k = 0; k < keys; k++) for (let j = 0; j < shape.perDigest; j++) values.push(lognormal(again));
-        }
+        const random = new SeededRandom(100 + seed);
+        const { leaves, values } = subWindows(random, 0, shape.subs, shape.perDigest);
         values.sort((a, b) => a - b);
         const d = freshWindow(leaves, 0, shape.subs);
         assert.ok(d !== null);
