@@ -238,98 +238,93 @@ function traceHash(id: string, seed: number): number {
 }
 
 /**
- * Trace id → integer, by open addressing (linear probing, backward-shift deletion, at most half
- * full) over parallel arrays: the caller hashes an id once ({@link traceHash}) and a probe compares
- * stored hashes before any string, so a lookup touches one or two cache lines instead of a `Map`'s
- * bucket, entry chain and key strings.
+ * Trace id → integer ≥ 0, by open addressing (linear probing, backward-shift deletion, at most half
+ * full) over one array of (hash, value + 1) pairs, 0 marking an empty cell: the caller hashes an id
+ * once ({@link traceHash}) and a probe compares stored hashes before any string, so a lookup touches
+ * one cache line instead of a `Map`'s bucket, entry chain and key strings. The table holds no
+ * strings: the id of a value is where its owner keeps it anyway (`idOf`), read only when the hashes
+ * match — so adding an entry writes no pointer into a long-lived array (no write barrier, nothing
+ * for the young-generation collector to track) and growing rehashes integers only.
  */
 class TraceTable {
   private mask = 1023;
-  private hashes = new Int32Array(1024);
-  private keys: (string | null)[] = new Array<string | null>(1024).fill(null);
-  private values = new Int32Array(1024);
+  private cells = new Int32Array(2048);
   size = 0;
+
+  constructor(private readonly idOf: (value: number) => string | null) {}
 
   /** The value of `id` (hash `h`), or -1. */
   get(id: string, h: number): number {
     const mask = this.mask;
-    const keys = this.keys;
+    const cells = this.cells;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === null) return -1;
-      if (this.hashes[i] === h && k === id) return this.values[i];
+      const v = cells[2 * i + 1];
+      if (v === 0) return -1;
+      if (cells[2 * i] === h && this.idOf(v - 1) === id) return v - 1;
     }
   }
 
-  /** Sets the value of `id` (hash `h`), adding it when absent. */
+  /** Sets the value of `id` (hash `h`), adding it when absent; `idOf(value)` must already give `id`. */
   set(id: string, h: number, value: number): void {
     if (2 * (this.size + 1) > this.mask + 1) this.grow();
     const mask = this.mask;
-    const keys = this.keys;
+    const cells = this.cells;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === null) break;
-      if (this.hashes[i] === h && k === id) {
-        this.values[i] = value;
+      const v = cells[2 * i + 1];
+      if (v === 0) break;
+      if (cells[2 * i] === h && this.idOf(v - 1) === id) {
+        cells[2 * i + 1] = value + 1;
         return;
       }
     }
-    keys[i] = id;
-    this.hashes[i] = h;
-    this.values[i] = value;
+    cells[2 * i] = h;
+    cells[2 * i + 1] = value + 1;
     this.size++;
   }
 
-  /** Removes `id` (hash `h`) when present. */
+  /** Removes `id` (hash `h`) when present; call it while `idOf` still gives `id` for its value. */
   delete(id: string, h: number): void {
     const mask = this.mask;
-    const keys = this.keys;
-    const hashes = this.hashes;
-    const values = this.values;
+    const cells = this.cells;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === null) return;
-      if (hashes[i] === h && k === id) break;
+      const v = cells[2 * i + 1];
+      if (v === 0) return;
+      if (cells[2 * i] === h && this.idOf(v - 1) === id) break;
     }
     this.size--;
     // Backward shift: move up every later entry of the run that may sit no earlier than its home.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const k = keys[j];
-      if (k === null) break;
-      const home = hashes[j] & mask;
+      const v = cells[2 * j + 1];
+      if (v === 0) break;
+      const home = cells[2 * j] & mask;
       // Entry j may move to the hole at i when its home is not cyclically within (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        keys[i] = k;
-        hashes[i] = hashes[j];
-        values[i] = values[j];
+        cells[2 * i] = cells[2 * j];
+        cells[2 * i + 1] = v;
         i = j;
       }
     }
-    keys[i] = null;
+    cells[2 * i + 1] = 0;
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldHashes = this.hashes;
-    const oldValues = this.values;
+    const old = this.cells;
     const cap = 2 * (this.mask + 1);
     this.mask = cap - 1;
-    this.keys = new Array<string | null>(cap).fill(null);
-    this.hashes = new Int32Array(cap);
-    this.values = new Int32Array(cap);
+    const cells = new Int32Array(2 * cap);
     const mask = this.mask;
-    for (let j = 0; j < oldKeys.length; j++) {
-      const k = oldKeys[j];
-      if (k === null) continue;
-      const h = oldHashes[j];
+    for (let j = 0; j < old.length; j += 2) {
+      const v = old[j + 1];
+      if (v === 0) continue;
+      const h = old[j];
       let i = h & mask;
-      while (this.keys[i] !== null) i = (i + 1) & mask;
-      this.keys[i] = k;
-      this.hashes[i] = h;
-      this.values[i] = oldValues[j];
+      while (cells[2 * i + 1] !== 0) i = (i + 1) & mask;
+      cells[2 * i] = h;
+      cells[2 * i + 1] = v;
     }
+    this.cells = cells;
   }
 }
 
@@ -449,7 +444,8 @@ class DueHeap {
  * after any evicted ones queued since the previous call (or evictions go to `onEvict` at once). When
  * nothing is emitted they return one shared frozen empty array, so a quiet advance allocates nothing.
  * Each returned request object is built when it is emitted and is the caller's; the assembler keeps
- * only its dimensions.
+ * only its dimensions. {@link drain} emits the same requests without building an object per request,
+ * for a caller that reads each one at once (the signal pipeline).
  */
 export class RequestAssembler {
   /** Timeout of a request without a root, ms. */
@@ -463,7 +459,7 @@ export class RequestAssembler {
   private queue: AssembledRequest[] = [];
   private readonly costOf: SpanCostFunction;
   /** Open requests: trace id → slot. */
-  private readonly open = new TraceTable();
+  private readonly open = new TraceTable((slot) => this.strs[STRINGS * slot + S_TRACE]);
   // Per-instance seed of the trace-id hash (as a Map seeds its own), so colliding ids cannot be
   // prepared in advance.
   private readonly seed = (Math.random() * 0x100000000) | 0;
@@ -488,7 +484,7 @@ export class RequestAssembler {
   private lastTrace: string | null = null;
   private lastSlot = NO_SLOT;
   /** Completed requests: trace id → position in the recent ring. */
-  private readonly recent = new TraceTable();
+  private readonly recent = new TraceTable((pos) => this.recentRows[pos >> RECENT_CHUNK_BITS][RECENT_STRINGS * (pos & (RECENT_CHUNK - 1)) + R_TRACE]);
   // Trace ids of `recent` in completion order, a ring of maxRecentRequests, with their dimensions
   // (see R_*) and hashes, in chunks: the oldest is dropped without an iterator per completed request.
   private readonly recentRows: (string | null)[][] = [];
@@ -496,6 +492,8 @@ export class RequestAssembler {
   private recentCount = 0;
   private recentHead = 0;
   private readonly heap = new DueHeap();
+  /** The request {@link drain} hands out, rewritten for each. */
+  private readonly scratch: Draft = this.draft();
   private emitted = 0;
   private incomplete = 0;
   private rootMissing = 0;
@@ -574,12 +572,37 @@ export class RequestAssembler {
    * ones in due-time order; a shared frozen empty array when there are none.
    */
   advance(watermark: number): readonly AssembledRequest[] {
-    const heap = this.heap;
     let out: AssembledRequest[] | undefined;
     if (this.queue.length > 0) {
       out = this.queue;
       this.queue = [];
     }
+    for (let slot = this.nextDue(watermark); slot !== NO_SLOT; slot = this.nextDue(watermark)) {
+      (out ??= []).push(this.finish(slot, false, this.draft()));
+    }
+    return out ?? NOTHING;
+  }
+
+  /**
+   * What {@link advance} does, without building an object per request: calls `visit` with each
+   * request {@link advance} would return, in the same order — the due ones as one object the
+   * assembler reuses, valid only until `visit` returns (read it, do not keep it). For a caller that
+   * folds each request into its aggregates at once; `visit` must not call back into the assembler.
+   */
+  drain(watermark: number, visit: (request: AssembledRequest) => void): void {
+    if (this.queue.length > 0) {
+      const queued = this.queue;
+      this.queue = [];
+      for (let i = 0; i < queued.length; i++) visit(queued[i]);
+    }
+    for (let slot = this.nextDue(watermark); slot !== NO_SLOT; slot = this.nextDue(watermark)) {
+      visit(this.finish(slot, false, this.scratch));
+    }
+  }
+
+  /** The slot of the next request due at `watermark` (its heap entry popped), or NO_SLOT; stale entries are dropped on the way. */
+  private nextDue(watermark: number): number {
+    const heap = this.heap;
     const nums = this.nums;
     while (heap.size > 0) {
       this.inspected++;
@@ -589,11 +612,11 @@ export class RequestAssembler {
         heap.pop();
         continue;
       }
-      if (!(due <= watermark)) break;
+      if (!(due <= watermark)) return NO_SLOT;
       heap.pop();
-      (out ??= []).push(this.finish(slot, false));
+      return slot;
     }
-    return out ?? NOTHING;
+    return NO_SLOT;
   }
 
   /**
@@ -813,7 +836,7 @@ export class RequestAssembler {
   private evictOldest(): void {
     const oldest = this.oldest;
     if (oldest === NO_SLOT) return;
-    const r = this.finish(oldest, true);
+    const r = this.finish(oldest, true, this.draft());
     if (this.onEvict === undefined) {
       this.queue.push(r);
       return;
@@ -825,8 +848,8 @@ export class RequestAssembler {
     }
   }
 
-  /** Emits the request of `slot` and frees the slot. */
-  private finish(slot: number, evicted: boolean): AssembledRequest {
+  /** Emits the request of `slot` into `r` (every field written) and frees the slot. */
+  private finish(slot: number, evicted: boolean, r: Draft): AssembledRequest {
     const s = this.strs;
     const sa = STRINGS * slot;
     const n = this.nums;
@@ -870,36 +893,34 @@ export class RequestAssembler {
     if (evicted) this.evicted++;
     if (!rootSeen || evicted) this.incomplete++;
     this.emitted++;
-    const r: Draft = {
-      traceId,
-      service: s[sa + S_SERVICE] as string,
-      operation: s[sa + S_OPERATION] as string,
-      tenantId: s[sa + S_TENANT],
-      userId: s[sa + S_USER],
-      sessionId: s[sa + S_SESSION],
-      model: s[sa + S_MODEL],
-      provider: s[sa + S_PROVIDER],
-      startTime,
-      durationMs,
-      spanCount: n[na + N_SPANS],
-      llmCalls: n[na + N_LLM_CALLS],
-      costUsd: n[na + N_COST],
-      unpricedSpans: n[na + N_UNPRICED],
-      inputTokens: n[na + N_INPUT_TOKENS],
-      outputTokens: n[na + N_OUTPUT_TOKENS],
-      status,
-      failed,
-      degraded,
-      retries,
-      fallback,
-      errorTypes: n[na + N_ERROR_TYPES],
-      timeouts: n[na + N_TIMEOUTS],
-      rateLimits: n[na + N_RATE_LIMITS],
-      rootMissing: !rootSeen,
-      evicted,
-      injection: (f & F_INJECTION) !== 0,
-      piiFindings: n[na + N_PII],
-    };
+    r.traceId = traceId;
+    r.service = s[sa + S_SERVICE] as string;
+    r.operation = s[sa + S_OPERATION] as string;
+    r.tenantId = s[sa + S_TENANT];
+    r.userId = s[sa + S_USER];
+    r.sessionId = s[sa + S_SESSION];
+    r.model = s[sa + S_MODEL];
+    r.provider = s[sa + S_PROVIDER];
+    r.startTime = startTime;
+    r.durationMs = durationMs;
+    r.spanCount = n[na + N_SPANS];
+    r.llmCalls = n[na + N_LLM_CALLS];
+    r.costUsd = n[na + N_COST];
+    r.unpricedSpans = n[na + N_UNPRICED];
+    r.inputTokens = n[na + N_INPUT_TOKENS];
+    r.outputTokens = n[na + N_OUTPUT_TOKENS];
+    r.status = status;
+    r.failed = failed;
+    r.degraded = degraded;
+    r.retries = retries;
+    r.fallback = fallback;
+    r.errorTypes = n[na + N_ERROR_TYPES];
+    r.timeouts = n[na + N_TIMEOUTS];
+    r.rateLimits = n[na + N_RATE_LIMITS];
+    r.rootMissing = !rootSeen;
+    r.evicted = evicted;
+    r.injection = (f & F_INJECTION) !== 0;
+    r.piiFindings = n[na + N_PII];
     this.remember(r, h);
     // Free the slot: its heap entries go stale. It lets go of the strings that are the request's
     // own (the others are the few service, model… names, shared by every request).
@@ -909,6 +930,40 @@ export class RequestAssembler {
     s[sa + S_SESSION] = null;
     this.free[this.freeCount++] = slot;
     return r;
+  }
+
+  /** A new request object, every field in the order {@link finish} writes them (one hidden class for all). */
+  private draft(): Draft {
+    return {
+      traceId: '',
+      service: '',
+      operation: '',
+      tenantId: null,
+      userId: null,
+      sessionId: null,
+      model: null,
+      provider: null,
+      startTime: 0,
+      durationMs: 0,
+      spanCount: 0,
+      llmCalls: 0,
+      costUsd: 0,
+      unpricedSpans: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      status: 'OK',
+      failed: false,
+      degraded: false,
+      retries: 0,
+      fallback: false,
+      errorTypes: 0,
+      timeouts: 0,
+      rateLimits: 0,
+      rootMissing: false,
+      evicted: false,
+      injection: false,
+      piiFindings: 0,
+    };
   }
 
   private remember(r: Draft, h: number): void {

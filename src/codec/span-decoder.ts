@@ -104,6 +104,9 @@ function asciiId(b: Buffer, p: number, len: number): string | undefined {
   );
 }
 
+/** The attributes of every span that has none. */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({});
+
 /** Strings up to this many bytes are interned. */
 const INTERN_MAX_BYTES = 64;
 /** Slots of the intern table (a power of two); a slot holds the last string that hashed to it. */
@@ -354,8 +357,15 @@ export class SpanDecoder {
     return s;
   }
 
-  /** A `map<string>` as avsc reads it: blocks of entries, a negative count followed by a byte size. */
+  /**
+   * A `map<string>` as avsc reads it: blocks of entries, a negative count followed by a byte size.
+   * An empty map (most spans have no attributes) is one shared frozen object, not one per span.
+   */
   private map(): Record<string, string> {
+    if (this.buf[this.pos] === 0) {
+      this.pos++;
+      return NO_ATTRIBUTES;
+    }
     const out: Record<string, string> = {};
     for (;;) {
       let n = this.long();

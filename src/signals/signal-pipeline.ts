@@ -439,7 +439,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     // Requests still open at the end (no root, or a root ending after the last event) count in the
     // last sub-window, which queries still read.
     const last = this.watermark.lastClosedBoundary - 1;
-    for (const r of this.assembler.flush()) this.countRequest(r, last);
+    this.countTime = last;
+    this.assembler.drain(Infinity, this.countCompleted);
   }
 
   /** The assembler's span price: `NaN` for unpriced, as a PriceTable-priced assembler has it. */
@@ -503,7 +504,11 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     j.tenantId = tenantId ?? req?.tenantId ?? null;
   }
 
-  // Requests are counted when complete, in the sub-window just before the boundary that completed them.
+  // Requests are counted when complete, in the sub-window just before the boundary that completed
+  // them (countTime); the assembler hands each over as one object it reuses.
+  private countTime = 0;
+  private readonly countCompleted = (r: AssembledRequest): void => this.countRequest(r, this.countTime);
+
   private countRequest(r: AssembledRequest, time: number): void {
     this.counters.requests++;
     const costKey = this.costKey(r.service, r.operation);
@@ -535,8 +540,8 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     const wm = this.watermark;
     for (let b = wm.pollClosedBoundary(); b !== undefined; b = wm.pollClosedBoundary()) {
       this.releaseHeld(b);
-      const completed = this.assembler.advance(b);
-      for (let i = 0; i < completed.length; i++) this.countRequest(completed[i], b - 1);
+      this.countTime = b - 1;
+      this.assembler.drain(b, this.countCompleted);
       this.tracker.advance(b);
       this.mergedUsers?.advanceTo(b);
       if (this.pendingPartials.length > 0) this.mergePending(b);

@@ -103,6 +103,44 @@ describe('RequestAssembler completion', () => {
     assert.equal(a.stats().heapSize, 0);
   });
 
+  it('drains the same requests in the same order as advance, the due ones through one reused object', () => {
+    const a = assembler({ maxOpenRequests: 120, timeoutMs: 3000 });
+    const b = assembler({ maxOpenRequests: 120, timeoutMs: 3000 });
+    let x = 7;
+    const random = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const reused = new Set<AssembledRequest>();
+    let queuedSeen = 0;
+    let total = 0;
+    for (let i = 0; i < 2000; i++) {
+      const id = `t${i}`;
+      const t = T + i * 20;
+      const spans = [child(id, 1, { startTime: t, costUsd: random(), userId: `u${i % 5}`, status: random() < 0.1 ? 'ERROR' : 'OK' })];
+      if (random() < 0.7) spans.push(root(id, { startTime: t, durationMs: 1 + Math.floor(random() * 2000), retryCount: random() < 0.2 ? 1 : 0 }));
+      for (const span of spans) {
+        a.add(span);
+        b.add(span);
+      }
+      const watermark = t - 1500;
+      const queued = a.stats().queued;
+      const expected = a.advance(watermark).map((r) => ({ ...r }));
+      const drained: AssembledRequest[] = [];
+      let k = 0;
+      b.drain(watermark, (r) => {
+        if (k++ >= queued) reused.add(r);
+        drained.push({ ...r });
+      });
+      queuedSeen += queued;
+      total += expected.length;
+      assert.deepEqual(drained, expected, `watermark ${watermark - T}`);
+    }
+    const rest: AssembledRequest[] = [];
+    b.drain(Infinity, (r) => rest.push({ ...r }));
+    assert.deepEqual(rest, a.flush().map((r) => ({ ...r })));
+    assert.ok(total - queuedSeen > 500 && queuedSeen > 50, `${total} requests, ${queuedSeen} evicted`);
+    assert.equal(reused.size, 1);
+    assert.deepEqual(b.stats(), a.stats());
+  });
+
   it('returns one shared empty array when nothing is due', () => {
     const a = assembler();
     assert.equal(a.advance(T), a.advance(T + 1));
