@@ -9,13 +9,13 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { formatAlertLatencyBench, runAlertLatencyBench } from './alert-latency.bench.js';
+import { formatAlertLatencyBench, IMAGE_NODE_OPTIONS, runAlertLatencyBench } from './alert-latency.bench.js';
 import { formatBrokerThroughputBench, runBrokerThroughputBench } from './broker-throughput.bench.js';
 import { formatDigestBench, runDigestBench } from './digest.bench.js';
 import { formatInjectionBench, runInjectionBench } from './injection-scanner.bench.js';
 import { formatMemoryBench, runMemoryBench } from './memory.bench.js';
 import { formatPiiBench, runPiiBench } from './pii-scanner.bench.js';
-import { formatPipelineBench, runPipelineBench } from './pipeline.bench.js';
+import { DEPLOYED_CASES, formatPipelineBench, runPipelineBench } from './pipeline.bench.js';
 import { formatQueryApiBench, runQueryApiBench } from './query-api.bench.js';
 import { formatUserTrackerBench, runUserTrackerBench } from './user-tracker.bench.js';
 import { withBenchBroker } from './kafka-bench-env.js';
@@ -24,9 +24,17 @@ const quick = process.argv.includes('--quick');
 const out = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 /** The in-process sections, in the order they run: title in RESULTS.md, name, and what prints their markdown. */
-const IN_PROCESS: readonly { title: string; name: string; full?: boolean; run: () => Promise<string> }[] = [
+const IN_PROCESS: readonly { title: string; name: string; full?: boolean; nodeOptions?: string; run: () => Promise<string> }[] = [
   { title: 't-digest', name: 'digest', run: async () => formatDigestBench(await runDigestBench({ quick })) },
   { title: 'In-process pipeline (spans/s, × avsc decode-only of the same records)', name: 'pipeline', run: async () => formatPipelineBench(await runPipelineBench({ quick })) },
+  // The targets' cases again as `vigil run` is deployed (the Docker image's Node options), in a child started with them.
+  {
+    title: `In-process pipeline with the Docker image's Node options (\`${IMAGE_NODE_OPTIONS}\`)`,
+    name: 'pipeline, image options',
+    full: true,
+    nodeOptions: IMAGE_NODE_OPTIONS,
+    run: async () => formatPipelineBench(await runPipelineBench({ quick, only: DEPLOYED_CASES, nodeOptions: IMAGE_NODE_OPTIONS })),
+  },
   { title: 'Query API under load', name: 'query API', run: async () => formatQueryApiBench(await runQueryApiBench({ quick })) },
   { title: 'Memory: 1 M users and 1 k keys × 60 sub-windows', name: 'memory', run: async () => formatMemoryBench(await runMemoryBench({ quick })) },
   // It holds 1 M users even with --quick (tens of seconds): the smoke run leaves it to the full one.
@@ -58,8 +66,8 @@ async function section(title: string, name: string, run: () => Promise<string>):
 }
 
 /** This script as a child running the section `name` alone (same Node options); its stdout. */
-function inChild(name: string): Promise<string> {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--section', name, ...(quick ? ['--quick'] : [])];
+function inChild(name: string, nodeOptions?: string): Promise<string> {
+  const args = [...process.execArgv, ...(nodeOptions?.split(' ') ?? []), fileURLToPath(import.meta.url), '--section', name, ...(quick ? ['--quick'] : [])];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
@@ -72,7 +80,7 @@ function inChild(name: string): Promise<string> {
   });
 }
 
-for (const entry of IN_PROCESS) if (!quick || entry.full !== true) await section(entry.title, entry.name, () => inChild(entry.name));
+for (const entry of IN_PROCESS) if (!quick || entry.full !== true) await section(entry.title, entry.name, () => inChild(entry.name, entry.nodeOptions));
 
 // Through a real Kafka broker on loopback (needs Java, like the integration tests): one broker for
 // both benches, stopped afterwards. `--no-kafka` skips them.
