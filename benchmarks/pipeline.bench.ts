@@ -56,7 +56,7 @@ import type { DeadLetter } from '../src/sources/span-source.js';
 export interface PipelineBenchOptions {
   /** 1 minute of traffic instead of 10, one round (CI smoke run). */
   readonly quick: boolean;
-  /** Rounds of interleaved passes (default 5, 1 with --quick). */
+  /** Rounds of interleaved passes (default 9, 1 with --quick). */
   readonly rounds?: number;
   /** Run only the cases with these ids (comma-separated; for profiling); the other figures are then absent. */
   readonly only?: string;
@@ -501,7 +501,8 @@ async function measure(cases: readonly CaseDef[], fx: Fixture, rounds: number): 
  */
 export async function runPipelineBench(opts: PipelineBenchOptions): Promise<PipelineBenchResult> {
   const quick = opts.quick;
-  const rounds = opts.rounds ?? (quick ? 1 : 5);
+  // Best of 9: on a shared machine a case's single passes swing by ±30 %, its best far less.
+  const rounds = opts.rounds ?? (quick ? 1 : 9);
   const started = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
   if (opts.nodeOptions !== undefined && !opts.nodeOptions.split(' ').every((o) => started.includes(o))) {
     throw new Error(`pipeline bench: labelled ${opts.nodeOptions} but this process was started with "${started.trim()}"`);
@@ -615,8 +616,12 @@ function boundedBy(r: PipelineBenchResult, t: PipelineTarget): string {
       `${((perBoundary * total) / 1000).toFixed(1)} ms of CPU; a live stream arriving at the pipeline's rate would pay them once per ${SLIDE_MS / 1000} s of event time. ` +
       (denseRow === undefined || !Number.isFinite(dense)
         ? ''
-        : `The same traffic ten times denser in event time runs at ${us(dense)} per span (${denseRow.ratio.toFixed(2)}× its decode-only): ` +
-          `the work per boundary (window merges of the rule views, closing and packing sub-windows, snapshots) is ≈ ${us(total - dense)} per span of this stream, the work per span ≈ ${us(dense)}`)
+        : dense >= total
+          ? // Only a noisy run reads the denser stream slower: fewer boundaries per span cannot cost more.
+            `The same traffic ten times denser in event time ran at ${us(dense)} per span (${denseRow.ratio.toFixed(2)}× its decode-only) in this run, ` +
+            `not below this stream's figure: the machine's noise between the two cases hides the split between work per boundary and work per span here`
+          : `The same traffic ten times denser in event time runs at ${us(dense)} per span (${denseRow.ratio.toFixed(2)}× its decode-only): ` +
+            `the work per boundary (window merges of the rule views, closing and packing sub-windows, snapshots) is ≈ ${us(total - dense)} per span of this stream, the work per span ≈ ${us(dense)}`)
     );
   }
   return (
