@@ -220,6 +220,10 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     jsonValid: false,
   };
   private readonly verdicts: RequestVerdicts = { costAnomaly: false, time: 0 };
+  // The sub-window completed requests count in (the one before the boundary that completed them),
+  // and what counts each: the assembler hands them over as one object it reuses.
+  private countTime = 0;
+  private readonly countCompleted = (r: AssembledRequest): void => this.countRequest(r, this.countTime);
   // The span enrichment describes, and a scratch span cost for any other.
   private enriched: LlmSpan | null = null;
   private readonly otherCost: SpanCost = { usd: 0, source: 'none' };
@@ -504,11 +508,7 @@ export class SignalPipeline implements WindowedPipeline<EventChunk> {
     j.tenantId = tenantId ?? req?.tenantId ?? null;
   }
 
-  // Requests are counted when complete, in the sub-window just before the boundary that completed
-  // them (countTime); the assembler hands each over as one object it reuses.
-  private countTime = 0;
-  private readonly countCompleted = (r: AssembledRequest): void => this.countRequest(r, this.countTime);
-
+  // Requests are counted when complete, in the sub-window just before the boundary that completed them.
   private countRequest(r: AssembledRequest, time: number): void {
     this.counters.requests++;
     const costKey = this.costKey(r.service, r.operation);
