@@ -9,11 +9,11 @@
  * - `vigil run` (`node --import tsx src/cli/main.ts run --config F`, scanners on, API off) with
  *   `windows: { slide: 1s, window: 10s, retention: 1m, allowedLateness: 0s }` and one rule:
  *   `max` latency by model of the service `latency-marker` over 10 s `> 1000000` ms, `for: 0s`.
- * - After a warm-up (10 s; `--quick` 3 s), every 0.6–0.9 s (random phase) one marker span —
+ * - After a warm-up (10 s; `--quick` 2 s), every 0.6–0.9 s (random phase) one marker span —
  *   service `latency-marker`, a fresh model `marker-N` (so each yields its own FIRING), 1 800 000 ms
  *   — is produced at a known wall time T (its event time), round-robin over the partitions. A
  *   consumer in this process reads the alerts topic; the marker's latency is the wall time its
- *   FIRING is read minus T. 120 markers (`--quick`: 12); fewer than 100 (10) alerting within 60 s
+ *   FIRING is read minus T. 120 markers (`--quick`: 6); fewer than 100 (5) alerting within 60 s
  *   is reported as vigil falling behind.
  * - Breakdown per alert: **boundary wait** — the rule is evaluated when event time passes the end of
  *   the marker's 1 s sub-window plus the allowed lateness, i.e. at wall time `windowEnd + lateness`
@@ -67,7 +67,7 @@ export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=64';
 
 /** Options of {@link runAlertLatencyBench}. */
 export interface AlertLatencyOptions {
-  /** 11 markers over 3 partitions instead of 120 over 12. */
+  /** 6 markers over 3 partitions instead of 120 over 12 (a smoke run of well under a minute with the rest of the suite). */
   readonly quick: boolean;
   /** A running broker to use (run.ts shares one); default: start and stop one. */
   readonly broker?: BenchBroker;
@@ -112,7 +112,7 @@ export interface AlertLatencyRun {
   /** What the vigil run process ran: the compiled build or the sources through tsx. */
   readonly runtime: BenchRuntime;
   readonly markers: number;
-  /** Alerts the figures need (100; --quick 10); fewer means vigil fell behind the stream. */
+  /** Alerts the figures need (100; --quick 5); fewer means vigil fell behind the stream. */
   readonly minAlerts: number;
   readonly alerts: number;
   /** Produce → read, the figure the target is about. */
@@ -280,11 +280,11 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
   const started = Date.now();
   const quick = opts.quick;
   const rate = opts.rate ?? 20_000;
-  const markers = opts.markers ?? (quick ? 11 : 120);
-  const minAlerts = quick ? 10 : 100;
+  const markers = opts.markers ?? (quick ? 6 : 120);
+  const minAlerts = quick ? 5 : 100;
   const partitions = opts.partitions ?? (quick ? 3 : 12);
   const latenessMs = opts.allowedLatenessMs ?? 0;
-  const warmupMs = quick ? 3000 : 10_000;
+  const warmupMs = quick ? 2000 : 10_000;
   const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const topic = `bench-latency-traces-${suffix}`;
   const alertsTopic = `bench-latency-alerts-${suffix}`;

@@ -2,7 +2,7 @@
  * Benchmark: sustained spans/s of the real `vigil run` CLI process through a real Kafka broker on
  * loopback, against a raw kafkajs consumer reading the same topic in the same run.
  *
- * - The topic (12 partitions, 2 M spans; `--quick`: 3 partitions, 50 k spans) is pre-filled with
+ * - The topic (12 partitions, 2 M spans; `--quick`: 3 partitions, 20 k spans) is pre-filled with
  *   copies of ~50 k distinct realistic demo spans (prompts and answers included, ~400 B each),
  *   Avro-encoded once and re-used with rewritten times and ids; uncompressed, `acks: 1`, keyed by
  *   traceId, one trace per partition. Event times end about now.
@@ -53,7 +53,7 @@ import { KAFKA_FETCH_DEFAULTS } from '../src/sources/kafka-source.js';
 
 /** Options of {@link runBrokerThroughputBench}. */
 export interface BrokerThroughputOptions {
-  /** 50 k spans over 3 partitions instead of 2 M over 12. */
+  /** 20 k spans over 3 partitions instead of 2 M over 12. */
   readonly quick: boolean;
   /** A running broker to use (run.ts shares one); default: start and stop one. */
   readonly broker?: BenchBroker;
@@ -181,7 +181,7 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
   const broker = opts.broker;
   const started = Date.now();
   const quick = opts.quick;
-  const spans = opts.spans ?? (quick ? 50_000 : 2_000_000);
+  const spans = opts.spans ?? (quick ? 20_000 : 2_000_000);
   const partitions = opts.partitions ?? (quick ? 3 : 12);
   const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const topic = `bench-traces-${suffix}`;
