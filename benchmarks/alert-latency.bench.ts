@@ -78,10 +78,12 @@ export interface AlertLatencyOptions {
    */
   readonly slides?: readonly number[];
   /**
-   * Node options of `vigil run` per slide, one extra run each (the full suite adds the 100 ms slide
-   * with {@link IMAGE_NODE_OPTIONS}, as the Docker image runs it).
+   * Node options (and `kafka.state`) of `vigil run` per slide, one extra run each (the full suite
+   * adds the 100 ms slide with {@link IMAGE_NODE_OPTIONS}, as the Docker image runs it, and with
+   * `kafka.state: local` — one engine, no partition tasks or partials topic — what a single
+   * instance can choose).
    */
-  readonly tuned?: readonly { readonly slideMs: number; readonly nodeOptions: string }[];
+  readonly tuned?: readonly { readonly slideMs: number; readonly nodeOptions: string; readonly state?: 'partitioned' | 'local' }[];
   /** Overrides (experiments). */
   readonly rate?: number;
   readonly markers?: number;
@@ -108,6 +110,8 @@ export interface AlertLatencyRun {
   readonly allowedLatenessMs: number;
   /** `NODE_OPTIONS` of the vigil run process; empty for Node's defaults. */
   readonly nodeOptions: string;
+  /** `kafka.state` of the vigil run process: partition tasks and the partials topic, or one engine. */
+  readonly state: 'partitioned' | 'local';
   /** What the vigil run process ran: the compiled build or the sources through tsx. */
   readonly runtime: BenchRuntime;
   readonly markers: number;
@@ -259,8 +263,9 @@ export async function runAlertLatencyBench(opts: AlertLatencyOptions): Promise<A
   for (const slideMs of opts.slides ?? (opts.quick ? [1000] : [1000, 100])) {
     runs.push(await runOnce(opts.broker, templates, slideMs, '', opts));
   }
-  for (const t of opts.tuned ?? (opts.quick || opts.slides ? [] : [{ slideMs: 100, nodeOptions: IMAGE_NODE_OPTIONS }])) {
-    runs.push(await runOnce(opts.broker, templates, t.slideMs, t.nodeOptions, opts));
+  const extra = opts.quick || opts.slides ? [] : [{ slideMs: 100, nodeOptions: IMAGE_NODE_OPTIONS }, { slideMs: 100, nodeOptions: '', state: 'local' as const }];
+  for (const t of opts.tuned ?? extra) {
+    runs.push(await runOnce(opts.broker, templates, t.slideMs, t.nodeOptions, opts, t.state ?? 'partitioned'));
   }
   return {
     quick: opts.quick,
@@ -273,7 +278,14 @@ export async function runAlertLatencyBench(opts: AlertLatencyOptions): Promise<A
 }
 
 /** Runs the steady stream, the markers and the alert reader with one slide; returns every latency. */
-async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: number, nodeOptions: string, opts: AlertLatencyOptions): Promise<AlertLatencyRun> {
+async function runOnce(
+  broker: BenchBroker,
+  templates: SpanTemplates,
+  slideMs: number,
+  nodeOptions: string,
+  opts: AlertLatencyOptions,
+  state: 'partitioned' | 'local' = 'partitioned',
+): Promise<AlertLatencyRun> {
   const started = Date.now();
   const quick = opts.quick;
   const rate = opts.rate ?? 20_000;
@@ -287,7 +299,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
   const alertsTopic = `bench-latency-alerts-${suffix}`;
   const groupId = `bench-latency-vigil-${suffix}`;
   const tmp = benchTempDir('vigil-bench-latency-');
-  const profileDir = opts.profileDir ? join(opts.profileDir, `slide-${slideMs}ms${nodeOptions === '' ? '' : '-tuned'}`) : undefined;
+  const profileDir = opts.profileDir ? join(opts.profileDir, `slide-${slideMs}ms${nodeOptions === '' ? '' : '-tuned'}${state === 'local' ? '-local' : ''}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const kafka = benchKafka(broker.brokers, 'vigil-bench-latency');
   let producer: Producer | undefined;
@@ -323,6 +335,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
         alertsTopic,
         windows: `{ slide: ${slideMs}ms, window: 10s, retention: 1m, allowedLateness: ${latenessMs}ms, idleAdvanceAfter: 1h, slowSubWindow: 60s }`,
         rules: join(tmp.dir, 'rules.yaml'),
+        state,
       }),
     );
 
@@ -416,6 +429,7 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
       slideMs,
       allowedLatenessMs: latenessMs,
       nodeOptions,
+      state,
       runtime: vigil.runtime,
       markers,
       minAlerts,
@@ -447,7 +461,8 @@ async function runOnce(broker: BenchBroker, templates: SpanTemplates, slideMs: n
 export function formatAlertLatencyBench(r: AlertLatencyResult): string {
   const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(0)}` : 'n/a');
   const cells = (s: LatencyStats): string => `${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}`;
-  const label = (run: AlertLatencyRun): string => `slide ${run.slideMs} ms${run.nodeOptions === '' ? '' : `, \`${run.nodeOptions}\``}`;
+  const label = (run: AlertLatencyRun): string =>
+    `slide ${run.slideMs} ms${run.nodeOptions === '' ? '' : `, \`${run.nodeOptions}\``}${run.state === 'local' ? ', `kafka.state: local`' : ''}`;
   const head = r.runs.map((run) => `${label(run)}, lateness ${run.allowedLatenessMs} ms`);
   const row = (name: string, pick: (run: AlertLatencyRun) => LatencyStats): string => `| ${name} | ${r.runs.map((run) => cells(pick(run))).join(' | ')} |`;
   const lines = [

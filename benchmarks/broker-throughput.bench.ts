@@ -98,6 +98,8 @@ export interface BrokerThroughputResult {
   readonly vigil: VigilThroughputRun;
   /** The same with the Docker image's Node options; absent with --quick. */
   readonly vigilImage?: VigilThroughputRun;
+  /** The same with `kafka.state: local` (one engine, no partition tasks or partials topic); absent with --quick. */
+  readonly vigilLocal?: VigilThroughputRun;
   readonly rawAfter: ThroughputRun;
   /** vigil / mean(raw before, raw after), spans/s. */
   readonly ratio: number;
@@ -135,8 +137,8 @@ async function rawConsumerRun(brokers: string, topic: string, expected: number):
 }
 
 /**
- * Times one `vigil run` (NODE_OPTIONS `nodeOptions`) reading `topic` from the beginning in a fresh
- * group, from its first batch to its catch-up; it must have counted all `spans`.
+ * Times one `vigil run` (NODE_OPTIONS `nodeOptions`, `kafka.state` `state`) reading `topic` from the
+ * beginning in a fresh group, from its first batch to its catch-up; it must have counted all `spans`.
  */
 async function vigilRunOnce(
   broker: BenchBroker,
@@ -146,11 +148,12 @@ async function vigilRunOnce(
   nodeOptions: string,
   dir: string,
   opts: BrokerThroughputOptions,
+  state: 'partitioned' | 'local' = 'partitioned',
 ): Promise<{ run: VigilThroughputRun; profileWindow: ProfileWindow }> {
-  process.stderr.write(`  vigil run${nodeOptions === '' ? '' : ` (NODE_OPTIONS ${nodeOptions})`}…\n`);
+  process.stderr.write(`  vigil run${nodeOptions === '' ? '' : ` (NODE_OPTIONS ${nodeOptions})`}${state === 'local' ? ' (kafka.state: local)' : ''}…\n`);
   const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const configPath = join(dir, `vigil-${suffix}.yaml`);
-  writeFileSync(configPath, vigilConfig({ brokers: broker.brokers, groupId: `bench-vigil-${suffix}`, tracesTopic: topic, alertsTopic }));
+  writeFileSync(configPath, vigilConfig({ brokers: broker.brokers, groupId: `bench-vigil-${suffix}`, tracesTopic: topic, alertsTopic, state }));
   const machineFrom = machineCpuTicks();
   const vigil = spawnVigilRun(configPath, { cpuProfDir: opts.profileDir, cwd: opts.vigilRoot, env: { NODE_OPTIONS: nodeOptions } });
   try {
@@ -204,6 +207,7 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
 
     const vigilRun = await vigilRunOnce(broker, topic, alertsTopic, spans, '', tmp.dir, opts);
     const vigilImage = quick ? undefined : await vigilRunOnce(broker, topic, alertsTopic, spans, IMAGE_NODE_OPTIONS, tmp.dir, { ...opts, profileDir: undefined });
+    const vigilLocal = quick ? undefined : await vigilRunOnce(broker, topic, alertsTopic, spans, '', tmp.dir, { ...opts, profileDir: undefined }, 'local');
 
     process.stderr.write('  raw kafkajs consumer (2/2)…\n');
     const rawAfter = await rawConsumerRun(broker.brokers, topic, spans);
@@ -218,6 +222,7 @@ export async function runBrokerThroughputBench(opts: BrokerThroughputOptions): P
       rawBefore,
       vigil: vigilRun.run,
       vigilImage: vigilImage?.run,
+      vigilLocal: vigilLocal?.run,
       rawAfter,
       ratio: vigilRun.run.spansPerSecond / rawMean,
       cpuRatio: (rawBefore.cpuMicrosPerSpan + rawAfter.cpuMicrosPerSpan) / 2 / vigilRun.run.cpuMicrosPerSpan,
@@ -246,6 +251,7 @@ export function formatBrokerThroughputBench(r: BrokerThroughputResult): string {
     row('raw kafkajs consumer (before)', r.rawBefore, `${(r.rawBefore.spansPerSecond / rawMean).toFixed(2)}×`),
     row('`vigil run` (default rules, scanners on, API off)', r.vigil, `**${r.ratio.toFixed(2)}×**`),
     ...(r.vigilImage ? [row(`\`vigil run\`, the same, \`${r.vigilImage.nodeOptions}\` (the Docker image's)`, r.vigilImage, `${(r.vigilImage.spansPerSecond / rawMean).toFixed(2)}×`)] : []),
+    ...(r.vigilLocal ? [row('`vigil run`, the same, `kafka.state: local` (one engine: no partition tasks, no partials topic)', r.vigilLocal, `${(r.vigilLocal.spansPerSecond / rawMean).toFixed(2)}×`)] : []),
     row('raw kafkajs consumer (after)', r.rawAfter, `${(r.rawAfter.spansPerSecond / rawMean).toFixed(2)}×`),
     '',
     `Target ≥ ${r.target}×: **${r.ratio >= r.target ? 'met' : 'not met'}**. ` +
@@ -256,7 +262,8 @@ export function formatBrokerThroughputBench(r: BrokerThroughputResult): string {
       `Fetch settings of both: ${Object.entries(r.fetch.consumer).map(([k, v]) => `${k} ${v}`).join(', ')}, partitionsConsumedConcurrently ${r.fetch.partitionsConsumedConcurrently}. ` +
       `Machine CPU busy (all ${r.environment.cpus} cores, every process) while vigil run started and caught up: ${(100 * r.vigil.machineBusy).toFixed(0)} %. ` +
       `vigil run: ${runtimeText(r.vigil.runtime)}; first-batch to caught-up log lines (every batch processed, alerts acknowledged, offsets committed), ${r.vigil.alerts} alerts, exit code ${r.vigil.exitCode}` +
-      (r.vigilImage ? `; with the image's options ${r.vigilImage.alerts} alerts, exit code ${r.vigilImage.exitCode}. ` : '. ') +
+      (r.vigilImage ? `; with the image's options ${r.vigilImage.alerts} alerts, exit code ${r.vigilImage.exitCode}` : '') +
+      (r.vigilLocal ? `; with \`kafka.state: local\` ${r.vigilLocal.alerts} alerts, exit code ${r.vigilLocal.exitCode}. ` : '. ') +
       `Took ${r.tookSeconds.toFixed(0)} s. Node ${r.environment.node}, ${r.environment.cpus} CPUs, 1-min load average ${r.environment.loadAvg1m.toFixed(2)}${r.quick ? ', --quick' : ''}.`,
   ];
   if (r.profile) lines.push('', `CPU profile of \`vigil run\` from its first batch to the catch-up (${(r.profile.totalMs / 1000).toFixed(1)} s sampled):`, '', formatProfile(r.profile));

@@ -478,6 +478,8 @@ export function vigilConfig(options: {
   windows?: string;
   rules?: string;
   logLevel?: string;
+  /** `kafka.state` (default: vigil's, `partitioned`). */
+  state?: 'partitioned' | 'local';
 }): string {
   return [
     'kafka:',
@@ -487,6 +489,7 @@ export function vigilConfig(options: {
     `  tracesTopic: ${options.tracesTopic}`,
     `  alertsTopic: ${options.alertsTopic}`,
     '  fromBeginning: true',
+    ...(options.state ? [`  state: ${options.state}`] : []),
     ...(options.windows ? [`windows: ${options.windows}`] : []),
     ...(options.rules ? [`rules: ${options.rules}`] : []),
     'api: { enabled: false }',
