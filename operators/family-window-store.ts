@@ -7,7 +7,7 @@ import { describeStats, parseCounterStat, parseDistributionStat } from './signal
 import type { CounterStat, DistributionStat } from './signal-stats.js';
 import { OVERFLOW_KEY, SubWindowRing } from './sub-window-ring.js';
 import type { PartialEntry, SubWindowPartial } from './sub-window-partial.js';
-import { DEFAULT_COMPRESSION, PackedDigest, TDIGEST_HEADER_BYTES, TDigest, type DigestSource } from './t-digest.js';
+import { DEFAULT_COMPRESSION, PackedDigest, TDigest, serializedDigestIsEmpty, type DigestSource } from './t-digest.js';
 import { WindowDigestTree } from './window-digest-tree.js';
 
 /** Options of a {@link FamilyWindowStore}. */
@@ -745,7 +745,7 @@ export class FamilyWindowStore<E> {
         let lists = incoming.get(agg);
         for (let i = 0; i < n; i++) {
           const bytes = digests[i];
-          if (bytes === null || bytes.length <= TDIGEST_HEADER_BYTES) continue;
+          if (bytes === null || serializedDigestIsEmpty(bytes)) continue;
           if (lists === undefined) incoming.set(agg, (lists = new Array<Uint8Array[] | null>(n).fill(null)));
           const list = lists[i];
           if (list === null) lists[i] = [bytes];

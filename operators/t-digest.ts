@@ -55,8 +55,15 @@ export const DEFAULT_COMPRESSION = 200;
 /** Default upper bound of the pending-value buffer, in values (32 KiB of `Float64Array`). */
 export const DEFAULT_BUFFER_SIZE = 4096;
 
-/** Current {@link TDigest.toBytes} format version. */
+/** {@link TDigest.toBytes} format version of a digest as centroids and statistics. */
 export const TDIGEST_FORMAT_VERSION = 1;
+
+/**
+ * {@link TDigest.toBytes} format version of a digest whose every centroid is one sample of weight 1
+ * (a digest of a few values: a partition task's sub-window at a short slide): the samples and the
+ * sum only, `24 + 8·n` bytes instead of `72 + 12·n`; the other statistics follow from the samples.
+ */
+export const TDIGEST_POINTS_FORMAT_VERSION = 2;
 
 /** Options accepted by the {@link TDigest} constructor and {@link TDigest.fromBytes}. */
 export interface TDigestOptions {
@@ -72,6 +79,8 @@ export interface TDigestOptions {
 /** Bytes of the serialised header (see {@link TDigest.toBytes}): a digest without centroids is this long. */
 export const TDIGEST_HEADER_BYTES = 72;
 const HEADER_BYTES = TDIGEST_HEADER_BYTES;
+/** Bytes before the samples of the points format ({@link TDIGEST_POINTS_FORMAT_VERSION}). */
+const POINTS_HEADER_BYTES = 24;
 const FLAG_F32_WEIGHTS = 1;
 
 /**
@@ -1487,6 +1496,21 @@ export class TDigest {
    * | 72 | f64 × n | centroid means, ascending |
    * | 72 + 8n | f32 × n (f64 × n if flag bit 0 is clear) | centroid weights |
    *
+   * A digest whose every centroid is a single sample of weight 1 (unit weight 1, count = n, min and
+   * max the first and last sample) is written in the points format instead
+   * ({@link TDIGEST_POINTS_FORMAT_VERSION}), `24 + 8n` bytes; min, max, the weights at them, the
+   * count and the unit weight follow from the samples, and the restored digest is the same:
+   *
+   * | offset | type | field |
+   * |---|---|---|
+   * | 0 | u8 | format version 2 |
+   * | 1 | u8 | flags (0) |
+   * | 2 | u16 | reserved (0) |
+   * | 4 | u32 | sample count `n` (≥ 1) |
+   * | 8 | f64 | compression |
+   * | 16 | f64 | sum |
+   * | 24 | f64 × n | samples, ascending |
+   *
    * @returns a new `Uint8Array`; {@link TDigest.fromBytes} restores an equivalent digest.
    */
   toBytes(): Uint8Array {
@@ -1508,6 +1532,16 @@ export class TDigest {
 
   /** The serialised form of this digest's statistics and the centroids `c`/`wts[0, n)`. */
   private writeBytes(c: Float64Array, wts: Float32Array | Float64Array, n: number): Uint8Array {
+    if (this.isPoints(c, wts, n)) {
+      const out = new Uint8Array(POINTS_HEADER_BYTES + 8 * n);
+      const v = new DataView(out.buffer);
+      v.setUint8(0, TDIGEST_POINTS_FORMAT_VERSION);
+      v.setUint32(4, n, true);
+      v.setFloat64(8, this.compression, true);
+      v.setFloat64(16, this.total, true);
+      for (let i = 0, o = POINTS_HEADER_BYTES; i < n; i++, o += 8) v.setFloat64(o, c[i], true);
+      return out;
+    }
     const out = new Uint8Array(HEADER_BYTES + 12 * n);
     const v = new DataView(out.buffer);
     const empty = n === 0;
@@ -1527,6 +1561,19 @@ export class TDigest {
     for (let i = 0; i < n; i++, o += 8) v.setFloat64(o, c[i], true);
     for (let i = 0; i < n; i++, o += 4) v.setFloat32(o, wts[i], true);
     return out;
+  }
+
+  /**
+   * Whether the centroids `c`/`wts[0, n)` are this digest's samples one by one, so that the points
+   * format restores exactly these statistics: every weight 1 with unit weight 1 (so every centroid
+   * is one sample), min and max the first and last (−0 and +0 told apart) and the weights at them
+   * the runs of samples equal to them.
+   */
+  private isPoints(c: Float64Array, wts: Float32Array | Float64Array, n: number): boolean {
+    if (n === 0 || this.cw !== n || this.unit !== 1) return false;
+    for (let i = 0; i < n; i++) if (wts[i] !== 1) return false;
+    if (!Object.is(this.lo, c[0]) || !Object.is(this.hi, c[n - 1])) return false;
+    return this.loW === runAtLow(c, n) && this.hiW === runAtHigh(c, n);
   }
 
   /**
@@ -1620,12 +1667,22 @@ export class TDigest {
   }
 }
 
+/**
+ * Whether a serialised digest ({@link TDigest.toBytes}, already validated) holds no value: only a
+ * digest in the centroids format can be empty, and then it is its header alone.
+ */
+export function serializedDigestIsEmpty(bytes: Uint8Array): boolean {
+  return bytes.length === HEADER_BYTES && bytes[0] === TDIGEST_FORMAT_VERSION;
+}
+
 /** The header of a serialised digest, validated (see {@link TDigest.toBytes}). */
 interface SerializedHeader {
   view: DataView;
-  /** Centroid count and bytes per centroid weight. */
+  /** Centroid count and bytes per centroid weight (0: the points format, every weight 1). */
   n: number;
   ws: number;
+  /** Offset of the first centroid mean. */
+  at: number;
   compression: number;
   count: number;
   lo: number;
@@ -1643,10 +1700,12 @@ function badBytes(why: string): RangeError {
 /** Reads and checks the header of a serialised digest (layout: {@link TDigest.toBytes}). */
 function readHeader(bytes: Uint8Array): SerializedHeader {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('TDigest.fromBytes: expected a Uint8Array');
-  if (bytes.length < HEADER_BYTES) throw badBytes(`payload too short (${bytes.length} bytes)`);
+  if (bytes.length === 0) throw badBytes('payload too short (0 bytes)');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = v.getUint8(0);
+  if (version === TDIGEST_POINTS_FORMAT_VERSION) return readPointsHeader(bytes, v);
   if (version !== TDIGEST_FORMAT_VERSION) throw badBytes(`unsupported format version ${version}`);
+  if (bytes.length < HEADER_BYTES) throw badBytes(`payload too short (${bytes.length} bytes)`);
   const flags = v.getUint8(1);
   if ((flags & ~FLAG_F32_WEIGHTS) !== 0) throw badBytes(`unknown flags 0x${flags.toString(16)}`);
   const ws = flags & FLAG_F32_WEIGHTS ? 4 : 8;
@@ -1657,7 +1716,7 @@ function readHeader(bytes: Uint8Array): SerializedHeader {
     throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
   }
   const count = v.getFloat64(16, true);
-  const h: SerializedHeader = { view: v, n, ws, compression, count, lo: NaN, hi: NaN, total: 0, loW: 0, hiW: 0, unit: Infinity };
+  const h: SerializedHeader = { view: v, n, ws, at: HEADER_BYTES, compression, count, lo: NaN, hi: NaN, total: 0, loW: 0, hiW: 0, unit: Infinity };
   if (n === 0) {
     if (count !== 0) throw badBytes('non-zero count without centroids');
     return h;
@@ -1679,12 +1738,16 @@ function readHeader(bytes: Uint8Array): SerializedHeader {
 /** Reads and checks the centroids of a serialised digest into `means`/`weights` from `at`. */
 function readCentroids(h: SerializedHeader, means: Float64Array, weights: Float32Array | Float64Array, at: number): void {
   const { view: v, n, ws, hi } = h;
-  let o = HEADER_BYTES;
+  let o = h.at;
   let prev = h.lo;
   for (let i = 0; i < n; i++, o += 8) {
     const m = v.getFloat64(o, true);
     if (!(m >= prev && m <= hi)) throw badBytes(`centroid mean ${i} out of order or range`);
     means[at + i] = prev = m;
+  }
+  if (ws === 0) {
+    weights.fill(1, at, at + n);
+    return;
   }
   let wsum = 0;
   for (let i = 0; i < n; i++, o += ws) {
@@ -1696,4 +1759,43 @@ function readCentroids(h: SerializedHeader, means: Float64Array, weights: Float3
   }
   // float32 weights round above 2^24 per centroid: allow a relative slack of 1e-6.
   if (!(Math.abs(wsum - h.count) <= 1e-6 * h.count)) throw badBytes('centroid weights do not sum to count');
+}
+
+/** Reads and checks the header of the points format ({@link TDIGEST_POINTS_FORMAT_VERSION}). */
+function readPointsHeader(bytes: Uint8Array, v: DataView): SerializedHeader {
+  if (bytes.length < POINTS_HEADER_BYTES + 8) throw badBytes(`payload too short (${bytes.length} bytes)`);
+  const flags = v.getUint8(1);
+  if (flags !== 0) throw badBytes(`unknown flags 0x${flags.toString(16)}`);
+  const n = v.getUint32(4, true);
+  if (n === 0 || bytes.length !== POINTS_HEADER_BYTES + 8 * n) throw badBytes(`length ${bytes.length} does not match ${n} samples`);
+  const compression = v.getFloat64(8, true);
+  if (!(compression >= 10 && compression <= 10_000)) {
+    throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
+  }
+  const total = v.getFloat64(16, true);
+  if (Number.isNaN(total)) throw badBytes('invalid sum');
+  const lo = v.getFloat64(POINTS_HEADER_BYTES, true);
+  const hi = v.getFloat64(POINTS_HEADER_BYTES + 8 * (n - 1), true);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw badBytes('invalid min/max');
+  // The weights at min and max: the runs of samples equal to them (the samples' order is checked
+  // when they are read).
+  let loW = 1;
+  while (loW < n && v.getFloat64(POINTS_HEADER_BYTES + 8 * loW, true) === lo) loW++;
+  let hiW = 1;
+  while (hiW < n && v.getFloat64(POINTS_HEADER_BYTES + 8 * (n - 1 - hiW), true) === hi) hiW++;
+  return { view: v, n, ws: 0, at: POINTS_HEADER_BYTES, compression, count: n, lo, hi, total, loW, hiW, unit: 1 };
+}
+
+/** Samples at the start of `c[0, n)` equal to the first (the weight at min of a digest of samples). */
+function runAtLow(c: Float64Array, n: number): number {
+  let k = 1;
+  while (k < n && c[k] === c[0]) k++;
+  return k;
+}
+
+/** Samples at the end of `c[0, n)` equal to the last. */
+function runAtHigh(c: Float64Array, n: number): number {
+  let k = 1;
+  while (k < n && c[n - 1 - k] === c[n - 1]) k++;
+  return k;
 }

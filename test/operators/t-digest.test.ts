@@ -30,7 +30,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 
-import { DEFAULT_COMPRESSION, TDigest, before } from '../../operators/t-digest.js';
+import { DEFAULT_COMPRESSION, TDIGEST_FORMAT_VERSION, TDIGEST_POINTS_FORMAT_VERSION, TDigest, before } from '../../operators/t-digest.js';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded data
@@ -482,11 +482,78 @@ describe('TDigest merging serialised digests', () => {
   it('rejects a corrupt part with a RangeError and leaves the digest merged into unchanged', () => {
     const into = digestOf([1, 2, 3]);
     const good = digestOf([4, 5]).toBytes();
-    const bad = digestOf([6, 7]).toBytes();
-    bad[80] ^= 0xff;
-    assert.throws(() => TDigest.mergeBytes([good, bad], DEFAULT_COMPRESSION, into), RangeError);
-    assert.equal(into.count, 3);
-    assert.deepEqual(into.quantiles([0, 0.5, 1]), [1, 2, 3]);
+    // Points format: flip the sign and exponent of the second sample (out of order).
+    const badPoints = digestOf([6, 7]).toBytes();
+    assert.equal(badPoints[0], TDIGEST_POINTS_FORMAT_VERSION);
+    badPoints[24 + 8 + 7] ^= 0xff;
+    // Centroids format: the second mean.
+    const badCentroids = digestOf(generate('uniform', 5000, 3)).toBytes();
+    assert.equal(badCentroids[0], TDIGEST_FORMAT_VERSION);
+    badCentroids[80 + 7] ^= 0xff;
+    for (const bad of [badPoints, badCentroids]) {
+      assert.throws(() => TDigest.mergeBytes([good, bad], DEFAULT_COMPRESSION, into), RangeError);
+      assert.equal(into.count, 3);
+      assert.deepEqual(into.quantiles([0, 0.5, 1]), [1, 2, 3]);
+    }
+  });
+
+  it('writes a digest of single samples in the points format (24 + 8n bytes) and restores and merges it as the same digest', () => {
+    const cases: number[][] = [[42], [3, 1, 2], [5, 5, 1, 9, 9, 9], [-0, 0, 1], [-2.5, 1e-300, 7e300, -7e300], [0, -0, 4], Array.from(generate('lognormal', 40, 4))];
+    const qs = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1];
+    for (const values of cases) {
+      const d = digestOf(values);
+      const bytes = d.toBytes();
+      assert.equal(bytes[0], TDIGEST_POINTS_FORMAT_VERSION, `${values.length} samples`);
+      assert.equal(bytes.length, 24 + 8 * values.length);
+      const r = TDigest.fromBytes(bytes);
+      assert.equal(r.count, d.count);
+      assert.ok(Object.is(r.sum, d.sum));
+      assert.ok(Object.is(r.min, d.min) && Object.is(r.max, d.max));
+      assert.equal(r.compression, d.compression);
+      assert.equal(r.centroidCount, d.centroidCount);
+      assert.deepEqual(r.quantiles(qs), d.quantiles(qs));
+      for (const x of values) assert.equal(r.cdf(x), d.cdf(x));
+      // The restored digest serialises to the same bytes, and merging the bytes equals merging the digests.
+      assert.deepEqual(r.toBytes(), bytes);
+      const other = digestOf(generate('uniform', 2000, 5));
+      const viaBytes = TDigest.mergeBytes([bytes, other.toBytes()], DEFAULT_COMPRESSION, null);
+      const direct = TDigest.merge([d, other], DEFAULT_COMPRESSION);
+      assert.deepEqual(viaBytes.toBytes(), direct.toBytes());
+      assert.equal(TDigest.countOfBytes(bytes), values.length);
+    }
+  });
+
+  it('keeps the centroids format where centroids are not single samples of weight 1: weighted values, merged centroids, no values', () => {
+    const weighted = new TDigest();
+    weighted.add(1, 2);
+    weighted.add(3);
+    const merged = digestOf(generate('uniform', 5000, 6));
+    for (const d of [weighted, merged, new TDigest()]) {
+      const bytes = d.toBytes();
+      assert.equal(bytes[0], TDIGEST_FORMAT_VERSION);
+      const r = TDigest.fromBytes(bytes);
+      assert.ok(Object.is(r.min, d.min) || (d.count === 0 && Number.isNaN(r.min)));
+      assert.equal(r.count, d.count);
+      assert.deepEqual(r.toBytes(), bytes);
+    }
+  });
+
+  it('rejects a points payload of the wrong length, flags, order or compression, naming what is wrong', () => {
+    const good = digestOf([1, 2, 3]).toBytes();
+    const cut = good.slice(0, good.length - 1);
+    assert.throws(() => TDigest.fromBytes(cut), /length 47 does not match 3 samples/);
+    const flags = good.slice();
+    flags[1] = 1;
+    assert.throws(() => TDigest.fromBytes(flags), /unknown flags 0x1/);
+    const order = good.slice();
+    new DataView(order.buffer).setFloat64(32, 5, true); // 1, 5, 3
+    assert.throws(() => TDigest.fromBytes(order), /out of order or range/);
+    const empty = good.slice(0, 24);
+    new DataView(empty.buffer).setUint32(4, 0, true);
+    assert.throws(() => TDigest.fromBytes(empty), /payload too short|does not match 0 samples/);
+    const delta = good.slice();
+    new DataView(delta.buffer).setFloat64(8, 5, true);
+    assert.throws(() => TDigest.fromBytes(delta), /compression must be in \[10, 10000\]/);
   });
 
   it('takeBytes gives the bytes toBytes gives, pending values or not, and leaves the digest empty and usable', () => {
