@@ -53,6 +53,7 @@ import {
   vigilConfig,
   withBenchBroker,
   type BenchBroker,
+  type KafkaState,
 } from './kafka-bench-env.js';
 import { AlertCodec, SpanCodec } from '../src/codec/avro-codec.js';
 import type { LlmSpan } from '../src/model/index.js';
@@ -83,7 +84,7 @@ export interface AlertLatencyOptions {
    * `kafka.state: local` — one engine, no partition tasks or partials topic — what a single
    * instance can choose).
    */
-  readonly tuned?: readonly { readonly slideMs: number; readonly nodeOptions: string; readonly state?: 'partitioned' | 'local' }[];
+  readonly tuned?: readonly { readonly slideMs: number; readonly nodeOptions: string; readonly state?: KafkaState }[];
   /** Overrides (experiments). */
   readonly rate?: number;
   readonly markers?: number;
@@ -111,7 +112,7 @@ export interface AlertLatencyRun {
   /** `NODE_OPTIONS` of the vigil run process; empty for Node's defaults. */
   readonly nodeOptions: string;
   /** `kafka.state` of the vigil run process: partition tasks and the partials topic, or one engine. */
-  readonly state: 'partitioned' | 'local';
+  readonly state: KafkaState;
   /** What the vigil run process ran: the compiled build or the sources through tsx. */
   readonly runtime: BenchRuntime;
   readonly markers: number;
@@ -284,7 +285,7 @@ async function runOnce(
   slideMs: number,
   nodeOptions: string,
   opts: AlertLatencyOptions,
-  state: 'partitioned' | 'local' = 'partitioned',
+  state: KafkaState = 'partitioned',
 ): Promise<AlertLatencyRun> {
   const started = Date.now();
   const quick = opts.quick;

@@ -48,6 +48,7 @@ import {
   vigilConfig,
   withBenchBroker,
   type BenchBroker,
+  type KafkaState,
 } from './kafka-bench-env.js';
 import { KAFKA_FETCH_DEFAULTS } from '../src/sources/kafka-source.js';
 
@@ -148,7 +149,7 @@ async function vigilRunOnce(
   nodeOptions: string,
   dir: string,
   opts: BrokerThroughputOptions,
-  state: 'partitioned' | 'local' = 'partitioned',
+  state: KafkaState = 'partitioned',
 ): Promise<{ run: VigilThroughputRun; profileWindow: ProfileWindow }> {
   process.stderr.write(`  vigil run${nodeOptions === '' ? '' : ` (NODE_OPTIONS ${nodeOptions})`}${state === 'local' ? ' (kafka.state: local)' : ''}…\n`);
   const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

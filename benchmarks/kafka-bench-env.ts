@@ -22,6 +22,7 @@ import { startBroker } from '../scripts/kafka-broker.mjs';
 import { schemaType } from '../src/codec/schemas.js';
 import { validateSpan } from '../src/codec/span-validation.js';
 import { TrafficGenerator } from '../src/demo/traffic-generator.js';
+import type { VigilConfig } from '../src/config/vigil-config.js';
 import type { LlmSpan } from '../src/model/index.js';
 import { distStaleness, type BenchRuntime } from './compiled-build.js';
 
@@ -469,6 +470,9 @@ export function benchTempDir(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** `kafka.state` of a `vigil run` a bench starts: partition tasks and the partials topic, or one engine. */
+export type KafkaState = NonNullable<VigilConfig['kafka']>['state'];
+
 /** A YAML config for `vigil run` (the lines after `kafka:` are indented by the caller). */
 export function vigilConfig(options: {
   brokers: string;
@@ -479,7 +483,7 @@ export function vigilConfig(options: {
   rules?: string;
   logLevel?: string;
   /** `kafka.state` (default: vigil's, `partitioned`). */
-  state?: 'partitioned' | 'local';
+  state?: KafkaState;
 }): string {
   return [
     'kafka:',

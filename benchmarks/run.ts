@@ -107,15 +107,10 @@ const header = [
 ].join('\n');
 
 const text = header + '\n' + sections.join('\n\n') + '\n';
-const done = `bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s${quick ? '' : `, wrote ${out}`}\n`;
-if (quick) {
-  // A quick run only proves the suite still runs; it does not overwrite the committed full results.
-  // Its sections ran in this process and may leave handles open (workers, timers): exit once written.
-  if (process.argv.includes('--out')) writeFileSync(out, text);
-  process.stderr.write(done);
-  if (process.argv.includes('--out')) process.exit(0);
-  else process.stdout.write(text, () => process.exit(0));
-} else {
-  writeFileSync(out, text);
-  process.stderr.write(done);
-}
+// A quick run only proves the suite still runs; it does not overwrite the committed full results.
+const toFile = !quick || process.argv.includes('--out');
+if (toFile) writeFileSync(out, text);
+process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s${quick ? '' : `, wrote ${out}`}\n`);
+// A quick run's sections ran in this process and may leave handles open (workers, timers): exit once written.
+if (!toFile) process.stdout.write(text, () => process.exit(0));
+else if (quick) process.exit(0);

@@ -589,6 +589,12 @@ function nonFiniteValue(x: unknown): TypeError {
   return new TypeError(`TDigest: value must be a finite number, got ${String(x)}`);
 }
 
+function checkCompression(compression: number): void {
+  if (!(compression >= 10 && compression <= 10_000)) {
+    throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
+  }
+}
+
 function checkQ(q: number): void {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`TDigest: quantile must be in [0, 1], got ${String(q)}`);
 }
@@ -737,9 +743,7 @@ export class TDigest {
    * @throws RangeError if `compression` or `options.bufferSize` is out of range.
    */
   constructor(compression: number = DEFAULT_COMPRESSION, options: TDigestOptions = {}) {
-    if (!(compression >= 10 && compression <= 10_000)) {
-      throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
-    }
+    checkCompression(compression);
     const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     if (!Number.isInteger(bufferSize) || bufferSize < 16 || bufferSize > 1 << 24) {
       throw new RangeError(`TDigest: bufferSize must be an integer in [16, 2^24], got ${String(bufferSize)}`);
@@ -1712,9 +1716,7 @@ function readHeader(bytes: Uint8Array): SerializedHeader {
   const n = v.getUint32(4, true);
   if (bytes.length !== HEADER_BYTES + (8 + ws) * n) throw badBytes(`length ${bytes.length} does not match ${n} centroids`);
   const compression = v.getFloat64(8, true);
-  if (!(compression >= 10 && compression <= 10_000)) {
-    throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
-  }
+  checkCompression(compression);
   const count = v.getFloat64(16, true);
   const h: SerializedHeader = { view: v, n, ws, at: HEADER_BYTES, compression, count, lo: NaN, hi: NaN, total: 0, loW: 0, hiW: 0, unit: Infinity };
   if (n === 0) {
@@ -1769,9 +1771,7 @@ function readPointsHeader(bytes: Uint8Array, v: DataView): SerializedHeader {
   const n = v.getUint32(4, true);
   if (n === 0 || bytes.length !== POINTS_HEADER_BYTES + 8 * n) throw badBytes(`length ${bytes.length} does not match ${n} samples`);
   const compression = v.getFloat64(8, true);
-  if (!(compression >= 10 && compression <= 10_000)) {
-    throw new RangeError(`TDigest: compression must be in [10, 10000], got ${String(compression)}`);
-  }
+  checkCompression(compression);
   const total = v.getFloat64(16, true);
   if (Number.isNaN(total)) throw badBytes('invalid sum');
   const lo = v.getFloat64(POINTS_HEADER_BYTES, true);

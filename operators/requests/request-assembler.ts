@@ -438,8 +438,9 @@ class DueHeap {
  * detection in an index of at most `maxRecentRequests`, FIFO by completion: ≈ 110 B per entry (a
  * hash-table entry and a row of the trace id and dimensions) plus the trace id — ≈ 33 MB at the
  * default 200 000. (Both figures were measured when the hash tables held each id as well; their
- * cells are two integers now, ≈ 16 B less per open request and per remembered one.) Trace ids are looked up by a seeded hash computed once per trace (the
- * assembler remembers the last span's request), never by a `Map` probe.
+ * cells are two integers now, ≈ 16 B less per open request and per remembered one.) Trace ids are
+ * looked up by a seeded hash computed once per trace (the assembler remembers the last span's
+ * request), never by a `Map` probe.
  *
  * **Emission.** {@link advance} and {@link flush} return the requests they emit, in due-time order,
  * after any evicted ones queued since the previous call (or evictions go to `onEvict` at once). When
