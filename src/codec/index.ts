@@ -13,5 +13,14 @@ export { InputGuard, DEFAULT_INPUT_LIMITS } from './input-guard.js';
 export type { InputLimits, InputAdjustments } from './input-guard.js';
 export { DeadLetterCodec, toDeadLetterRecord, classSymbol } from './dead-letter-codec.js';
 export type { DeadLetterRecord, DeadLetterContext, DeadLetterClassSymbol } from './dead-letter-codec.js';
-export { encodeSubWindowPartial, decodeSubWindowPartial, subWindowPartialType, SUB_WINDOW_PARTIAL_SCHEMA_FILE } from './sub-window-partial-codec.js';
+export {
+  encodeSubWindowPartial,
+  decodeSubWindowPartial,
+  subWindowPartialType,
+  SUB_WINDOW_PARTIAL_SCHEMA_FILE,
+  SUB_WINDOW_PARTIAL_V1_SCHEMA_FILE,
+  SUB_WINDOW_PARTIAL_RECORD,
+  SUB_WINDOW_PARTIAL_V1_RECORD,
+} from './sub-window-partial-codec.js';
+export type { SubWindowPartialVersion } from './sub-window-partial-codec.js';
 export * from './registry/index.js';

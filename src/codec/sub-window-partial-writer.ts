@@ -1,5 +1,5 @@
 /**
- * A direct Avro binary writer of `vigil.v1.SubWindowPartial` (`schemas/sub-window-partial.avsc`):
+ * A direct Avro binary writer of `vigil.v2.SubWindowPartial` (`schemas/sub-window-partial.avsc`):
  * the bytes avsc's `toBuffer` writes, without building avsc's record shape first (counters copied
  * into arrays, digests wrapped as Buffers) — partition tasks publish a partial per family at every
  * boundary, so this is on the hot path of a short slide.
@@ -86,7 +86,7 @@ function isLong(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && Math.abs(n) <= MAX_LONG;
 }
 
-function writeEntry(e: PartialEntry): boolean {
+function writeEntry(e: PartialEntry, width: number): boolean {
   const { values, counters, digests } = e;
   if (!isList(values) || !isLong(e.count) || !(isList(counters) || counters instanceof Float64Array) || !isList(digests)) return false;
   if (values.length > 0) {
@@ -99,13 +99,22 @@ function writeEntry(e: PartialEntry): boolean {
   out.long(0);
   out.long(e.count);
   const n = counters.length;
-  if (n > 0) {
-    out.long(n);
-    for (let i = 0; i < n; i++) {
-      const c = counters[i];
-      if (typeof c !== 'number') return false;
-      out.double(c);
-    }
+  if (n !== width) return false;
+  // Sparse: the positions of the non-zero counters, then their sums.
+  let nonZero = 0;
+  for (let i = 0; i < n; i++) {
+    const c = counters[i];
+    if (typeof c !== 'number') return false;
+    if (c !== 0) nonZero++;
+  }
+  if (nonZero > 0) {
+    out.long(nonZero);
+    for (let i = 0; i < n; i++) if (counters[i] !== 0) out.long(i);
+  }
+  out.long(0);
+  if (nonZero > 0) {
+    out.long(nonZero);
+    for (let i = 0; i < n; i++) if (counters[i] !== 0) out.double(counters[i]);
   }
   out.long(0);
   if (digests.length > 0) {
@@ -123,11 +132,13 @@ function writeEntry(e: PartialEntry): boolean {
 }
 
 /**
- * The Avro binary encoding of `{ task, ...partial }` as `schemas/sub-window-partial.avsc` defines
- * it — byte for byte what avsc writes — or null when some field does not fit the schema (the
- * caller then lets avsc name it).
+ * The Avro binary encoding of `{ task, ...partial, counterWidth }` as
+ * `schemas/sub-window-partial.avsc` defines it, each entry's counters as the positions and sums of
+ * its non-zero ones — byte for byte what avsc writes of that record — or null when some field does
+ * not fit the schema or an entry does not hold `counterWidth` counters (the caller then lets avsc
+ * name it).
  */
-export function writeSubWindowPartial(task: number, partial: SubWindowPartial): Buffer | null {
+export function writeSubWindowPartial(task: number, partial: SubWindowPartial, counterWidth: number): Buffer | null {
   out.pos = 0;
   const { family, subWindowMs, start, entries } = partial;
   if (typeof family !== 'string' || !isLong(subWindowMs) || !isLong(start) || !isList(entries)) return null;
@@ -135,9 +146,11 @@ export function writeSubWindowPartial(task: number, partial: SubWindowPartial): 
   out.string(family);
   out.long(subWindowMs);
   out.long(start);
+  if (!Number.isInteger(counterWidth) || counterWidth < 0 || counterWidth > 0x7fffffff) return null;
+  out.long(counterWidth);
   if (entries.length > 0) {
     out.long(entries.length);
-    for (const e of entries) if (!writeEntry(e)) return null;
+    for (const e of entries) if (!writeEntry(e, counterWidth)) return null;
   }
   out.long(0);
   return out.take();

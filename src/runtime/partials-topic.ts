@@ -1,13 +1,15 @@
 import type { Admin, KafkaMessage, Message } from 'kafkajs';
 import type { SubWindowPartial } from '../../operators/sub-window-partial.js';
-import { decodeSubWindowPartial, encodeSubWindowPartial } from '../codec/sub-window-partial-codec.js';
+import { SUB_WINDOW_PARTIAL_RECORD, SUB_WINDOW_PARTIAL_V1_RECORD, decodeSubWindowPartial, encodeSubWindowPartial } from '../codec/sub-window-partial-codec.js';
 import { decodeAlertsMarker, decodeTaskCheckpoint, encodeAlertsMarker, encodeTaskCheckpoint } from '../codec/task-checkpoint-codec.js';
 import { VigilError } from '../errors.js';
 import type { TaskCheckpoint, TaskPartial } from '../signals/signal-pipeline.js';
 
 /** The header naming the record a partials-topic message holds. */
 const KIND_HEADER = 'vigil-schema';
-const PARTIAL = 'vigil.v1.SubWindowPartial';
+const PARTIAL = SUB_WINDOW_PARTIAL_RECORD;
+// Partials written before the sparse counters: still read.
+const PARTIAL_V1 = SUB_WINDOW_PARTIAL_V1_RECORD;
 const CHECKPOINT = 'vigil.v1.TaskCheckpoint';
 const MARKER = 'vigil.v1.AlertsMarker';
 
@@ -71,8 +73,9 @@ export function decodePartialsMessage(message: KafkaMessage): PartialsRecord {
   const header = message.headers?.[KIND_HEADER];
   const kind = (Array.isArray(header) ? header[header.length - 1] : header)?.toString();
   switch (kind) {
-    case PARTIAL: {
-      const { task, partial } = decodeSubWindowPartial(message.value);
+    case PARTIAL:
+    case PARTIAL_V1: {
+      const { task, partial } = decodeSubWindowPartial(message.value, kind === PARTIAL ? 2 : 1);
       return { kind: 'partial', partial: { task, partial } };
     }
     case CHECKPOINT:

@@ -7,6 +7,7 @@ import { TDigest } from '../../operators/t-digest.js';
 import { schemasDir } from '../../src/codec/schemas.js';
 import {
   SUB_WINDOW_PARTIAL_SCHEMA_FILE,
+  SUB_WINDOW_PARTIAL_V1_SCHEMA_FILE,
   decodeSubWindowPartial,
   encodeSubWindowPartial,
   subWindowPartialType,
@@ -35,6 +36,32 @@ function partial(): SubWindowPartial {
   };
 }
 
+interface SchemaJson {
+  name: string;
+  namespace: string;
+  doc?: string;
+  fields: { name: string; doc?: string; type: unknown }[];
+}
+
+/** The version 2 record avsc writes for a partial: each entry's non-zero counters and their positions. */
+function sparseRecord(task: number, p: SubWindowPartial, counterWidth: number): Record<string, unknown> {
+  return {
+    task,
+    ...p,
+    counterWidth,
+    entries: p.entries.map((e) => {
+      const at = [...e.counters.keys()].filter((i) => e.counters[i] !== 0);
+      return {
+        values: e.values,
+        count: e.count,
+        counterIndexes: at,
+        counterValues: at.map((i) => e.counters[i]),
+        digests: e.digests.map((d) => (d === null ? null : Buffer.from(d))),
+      };
+    }),
+  };
+}
+
 function assertInvalid(fn: () => unknown, field: string): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(isVigilError(err, 'VIGIL_RECORD_INVALID'), String(err));
@@ -45,27 +72,26 @@ function assertInvalid(fn: () => unknown, field: string): void {
 }
 
 describe('sub-window partial record', () => {
-  it('documents the record, its entries and every field, in namespace vigil.v1', () => {
-    const json = JSON.parse(readFileSync(join(schemasDir(), SUB_WINDOW_PARTIAL_SCHEMA_FILE), 'utf8')) as {
-      name: string;
-      namespace: string;
-      doc?: string;
-      fields: { name: string; doc?: string; type: unknown }[];
-    };
-    assert.equal(`${json.namespace}.${json.name}`, 'vigil.v1.SubWindowPartial');
-    assert.equal(subWindowPartialType().name, 'vigil.v1.SubWindowPartial');
+  it('documents the record, its entries and every field, in namespace vigil.v2, and keeps version 1 beside it', () => {
+    const read = (file: string): SchemaJson => JSON.parse(readFileSync(join(schemasDir(), file), 'utf8')) as SchemaJson;
+    const json = read(SUB_WINDOW_PARTIAL_SCHEMA_FILE);
+    assert.equal(`${json.namespace}.${json.name}`, 'vigil.v2.SubWindowPartial');
+    assert.equal(subWindowPartialType().name, 'vigil.v2.SubWindowPartial');
     assert.ok((json.doc ?? '').length > 40);
     assert.deepEqual(
       json.fields.map((f) => f.name),
-      ['task', 'family', 'subWindowMs', 'start', 'entries'],
+      ['task', 'family', 'subWindowMs', 'start', 'counterWidth', 'entries'],
     );
-    const entries = json.fields[4].type as { items: { name: string; doc?: string; fields: { name: string; doc?: string }[] } };
+    const entries = json.fields[5].type as { items: { name: string; doc?: string; fields: { name: string; doc?: string }[] } };
     assert.equal(entries.items.name, 'PartialEntry');
     assert.deepEqual(
       entries.items.fields.map((f) => f.name),
-      ['values', 'count', 'counters', 'digests'],
+      ['values', 'count', 'counterIndexes', 'counterValues', 'digests'],
     );
     for (const f of [...json.fields, ...entries.items.fields]) assert.ok((f.doc ?? '').length > 10, `field ${f.name} has no doc`);
+    const v1 = read(SUB_WINDOW_PARTIAL_V1_SCHEMA_FILE);
+    assert.equal(`${v1.namespace}.${v1.name}`, 'vigil.v1.SubWindowPartial');
+    assert.equal(subWindowPartialType(1).name, 'vigil.v1.SubWindowPartial');
   });
 });
 
@@ -97,13 +123,15 @@ describe('sub-window partial codec', () => {
     assert.deepEqual(decodeSubWindowPartial(encodeSubWindowPartial(2 ** 31 - 1, empty)), { task: 2 ** 31 - 1, partial: empty });
   });
 
-  it('writes exactly the bytes avsc writes, over 300 random partials (unicode values, negative and huge numbers, empty arrays)', () => {
+  it('writes exactly the bytes avsc writes of the sparse record, over 300 random partials (unicode values, negative and huge numbers, zeros, empty arrays), and reads back every counter', () => {
     let seed = 7;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const words = ['chat-api', '(none)', 'gpt-4o', 'модель', '模型-7', 'tenant 🚀', '', 'x'.repeat(70), 'é'.repeat(40)];
     const type = subWindowPartialType();
+    let zeros = 0;
     for (let k = 0; k < 300; k++) {
       const dims = Math.floor(random() * 4);
+      const width = Math.floor(random() * (random() < 0.2 ? 80 : 6));
       const p: SubWindowPartial = {
         family: words[Math.floor(random() * words.length)],
         subWindowMs: 1 + Math.floor(random() * 60_000),
@@ -111,16 +139,60 @@ describe('sub-window partial codec', () => {
         entries: Array.from({ length: Math.floor(random() * 5) }, () => ({
           values: Array.from({ length: dims }, () => words[Math.floor(random() * words.length)]),
           count: Math.floor(random() * (random() < 0.2 ? 2 ** 52 : 1000)),
-          counters: Array.from({ length: Math.floor(random() * 6) }, () => (random() - 0.3) * 10 ** Math.floor(random() * 20)),
+          counters: Array.from({ length: width }, () => (random() < 0.5 ? 0 : (random() - 0.3) * 10 ** Math.floor(random() * 20))),
           digests: Array.from({ length: Math.floor(random() * 3) }, () => (random() < 0.3 ? null : digestOf([random() * 100, random() * 1e6]))),
         })),
       };
       p.start -= p.start % p.subWindowMs;
       const task = Math.floor(random() * 2 ** 31);
-      const expected = type.toBuffer({ task, ...p, entries: p.entries.map((e) => ({ ...e, counters: Array.from(e.counters), digests: e.digests.map((d) => (d === null ? null : Buffer.from(d))) })) });
-      assert.deepEqual(writeSubWindowPartial(task, p), expected, `partial ${k}`);
+      const expected = type.toBuffer(sparseRecord(task, p, p.entries.length === 0 ? 0 : width));
+      assert.deepEqual(writeSubWindowPartial(task, p, p.entries.length === 0 ? 0 : width), expected, `partial ${k}`);
       assert.deepEqual(encodeSubWindowPartial(task, p), expected, `partial ${k}`);
+      const back = decodeSubWindowPartial(expected).partial;
+      p.entries.forEach((e, i) => {
+        assert.deepEqual([...back.entries[i].counters], [...e.counters], `partial ${k} entry ${i}`);
+        zeros += e.counters.filter((c) => c === 0).length;
+      });
     }
+    assert.ok(zeros > 100, `the partials held ${zeros} zero counters`);
+  });
+
+  it('writes only the non-zero counters: an entry of 43 counters with 4 set costs 9 bytes (a position and a double) less per zero', () => {
+    const counters = new Float64Array(43);
+    counters.set([3, 0.25, 1e9, 7], 0);
+    const sparse = new Float64Array(43);
+    sparse[3] = 3;
+    sparse[10] = 0.25;
+    sparse[20] = 1e9;
+    sparse[42] = 7;
+    const dense = Float64Array.from({ length: 43 }, (_, i) => i + 1);
+    const one = (c: Float64Array): SubWindowPartial => ({ family: 'spans', subWindowMs: 1000, start: 0, entries: [{ values: ['a'], count: 1, counters: c, digests: [] }] });
+    const bytesOf = (c: Float64Array): number => encodeSubWindowPartial(0, one(c)).length;
+    // 4 positions of one byte and 4 doubles, against 43 positions and 43 doubles.
+    assert.equal(bytesOf(dense) - bytesOf(sparse), 39 * 9);
+    assert.equal(bytesOf(counters), bytesOf(sparse));
+    for (const c of [sparse, new Float64Array(43), dense]) {
+      assert.deepEqual([...decodeSubWindowPartial(encodeSubWindowPartial(0, one(c))).partial.entries[0].counters], [...c]);
+    }
+    // A −0 is a zero: not written, read back as 0.
+    const negativeZero = new Float64Array([-0, 1]);
+    assert.ok(Object.is(decodeSubWindowPartial(encodeSubWindowPartial(0, one(negativeZero))).partial.entries[0].counters[0], 0));
+  });
+
+  it('reads a partial of the first version (every counter written) as the same partial', () => {
+    const p = partial();
+    const v1 = subWindowPartialType(1).toBuffer({
+      task: 9,
+      ...p,
+      entries: p.entries.map((e) => ({ ...e, counters: Array.from(e.counters), digests: e.digests.map((d) => (d === null ? null : Buffer.from(d))) })),
+    });
+    const old = decodeSubWindowPartial(v1, 1);
+    const current = decodeSubWindowPartial(encodeSubWindowPartial(9, p));
+    assert.equal(old.task, 9);
+    assert.deepEqual(
+      old.partial.entries.map((e) => [e.values, e.count, [...e.counters], e.digests.map((d) => (d === null ? null : [...d]))]),
+      current.partial.entries.map((e) => [e.values, e.count, [...e.counters], e.digests.map((d) => (d === null ? null : [...d]))]),
+    );
   });
 
   it('encodes equal partials to equal bytes', () => {
@@ -136,10 +208,18 @@ describe('sub-window partial codec', () => {
 
   it('rejects a decoded record that breaks the contract, naming the field', () => {
     const type = subWindowPartialType();
-    const record = { task: 1, family: 'spans', subWindowMs: 1000, start: 5000, entries: [] };
+    const record = { task: 1, family: 'spans', subWindowMs: 1000, start: 5000, counterWidth: 3, entries: [] };
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, task: -1 })), 'task');
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, subWindowMs: 0 })), 'subWindowMs');
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, start: 5500 })), 'start');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, counterWidth: -1 })), 'counterWidth');
+    const entry = (counterIndexes: number[], counterValues: number[]): Record<string, unknown> => ({ ...record, entries: [{ values: [], count: 1, counterIndexes, counterValues, digests: [] }] });
+    assert.deepEqual([...decodeSubWindowPartial(type.toBuffer(entry([0, 2], [4, 5]))).partial.entries[0].counters], [4, 0, 5]);
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([0, 3], [4, 5]))), 'counterIndexes');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([2, 1], [4, 5]))), 'counterIndexes');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([1, 1], [4, 5]))), 'counterIndexes');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([-1], [4]))), 'counterIndexes');
+    assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([0, 1], [4]))), 'counterIndexes');
   });
 
   it('refuses to encode what the schema cannot hold, naming the field', () => {
@@ -151,5 +231,7 @@ describe('sub-window partial codec', () => {
     assertInvalid(() => encodeSubWindowPartial(1, { ...p, subWindowMs: -10 }), 'subWindowMs');
     const noCount = { ...p, entries: [{ ...p.entries[0], count: undefined as unknown as number }] };
     assertInvalid(() => encodeSubWindowPartial(1, noCount), 'entries.0.count');
+    const uneven = { ...p, entries: [p.entries[0], { ...p.entries[1], counters: [1, 2] }] };
+    assertInvalid(() => encodeSubWindowPartial(1, uneven), 'counters');
   });
 });
