@@ -702,6 +702,11 @@ export class FamilyWindowStore<E> {
    * counted in `stats().droppedPartials`.
    */
   mergeSubWindows(partials: readonly SubWindowPartial[]): number {
+    // The partials' digests lie in a few buffers (their messages): one view each, not one per digest.
+    return TDigest.sharingViews(() => this.mergeAll(partials));
+  }
+
+  private mergeAll(partials: readonly SubWindowPartial[]): number {
     for (const partial of partials) {
       this.checkPartial(partial);
       this.checkDigests(partial.entries);

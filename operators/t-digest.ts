@@ -205,6 +205,38 @@ const rHist = new Int32Array(4 * 256);
 /** Below this many values the native typed-array sort beats the radix sort's fixed cost. */
 const RADIX_MIN = 128;
 
+/** Buffers of at most this many values — a short slide's sub-windows flush a few — are sorted by insertion. */
+const INSERTION_MAX = 32;
+
+/**
+ * Sorts `a[0, n)` ascending by insertion, in place, with the order `Float64Array#sort` gives (−0
+ * before +0), without the view a native sort of part of the buffer needs.
+ */
+function insertionSort(a: Float64Array, n: number): void {
+  let zeros = false;
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+  for (let i = 0; i < n; i++) if (a[i] === 0) zeros = true;
+  if (!zeros) return;
+  // ±0 compare equal above: put the negative zeros of the run of zeros first.
+  let first = 0;
+  while (a[first] !== 0) first++;
+  let end = first;
+  let negative = 0;
+  while (end < n && a[end] === 0) {
+    if (Object.is(a[end], -0)) negative++;
+    end++;
+  }
+  for (let i = first; i < end; i++) a[i] = i - first < negative ? -0 : 0;
+}
+
 /**
  * Sorts `a[0, n)` ascending and returns the array now holding the sorted values: `a` itself or
  * a module scratch array (valid until the next sort).
@@ -218,6 +250,10 @@ const RADIX_MIN = 128;
  * 0.5–8 k values, with exactly the same result (finite values only: NaN never reaches the buffer).
  */
 function sortValues(a: Float64Array, n: number): Float64Array {
+  if (n <= INSERTION_MAX) {
+    insertionSort(a, n);
+    return a;
+  }
   if (n < RADIX_MIN) {
     (n === a.length ? a : a.subarray(0, n)).sort();
     return a;
@@ -1581,6 +1617,22 @@ export class TDigest {
   }
 
   /**
+   * Runs `fn`, in which the serialised digests read ({@link TDigest.fromBytes},
+   * {@link TDigest.countOfBytes}, {@link TDigest.mergeBytes}) share one view of the buffer they
+   * lie in (e.g. every digest of one fetched message) instead of one per call; the view is let go
+   * when `fn` returns or throws. For a caller reading many digests in a row.
+   */
+  static sharingViews<T>(fn: () => T): T {
+    viewHolds++;
+    try {
+      return fn();
+    } finally {
+      viewHolds--;
+      releaseViews(headerPool.length);
+    }
+  }
+
+  /**
    * Restores a digest serialised by {@link TDigest.toBytes}. The result is compacted (exactly
    * sized, no buffer) and fully usable. Input is validated so that a corrupt or hostile payload
    * cannot produce a digest holding non-finite or inconsistent state.
@@ -1590,7 +1642,15 @@ export class TDigest {
    * @throws RangeError on an unknown version, a truncated/oversized payload or invalid content.
    */
   static fromBytes(bytes: Uint8Array, options: TDigestOptions = {}): TDigest {
-    const h = readHeader(bytes);
+    try {
+      return TDigest.restore(readHeader(bytes, pooledHeader(0)), options);
+    } finally {
+      releaseViews(1);
+    }
+  }
+
+  /** The digest of a read header, its centroids read and checked (see {@link TDigest.fromBytes}). */
+  private static restore(h: SerializedHeader, options: TDigestOptions): TDigest {
     const d = new TDigest(h.compression, options);
     if (h.n === 0) return d;
     const [c, wts] = allocCentroids(h.n);
@@ -1616,12 +1676,16 @@ export class TDigest {
    * @throws RangeError / TypeError as {@link TDigest.fromBytes}.
    */
   static countOfBytes(bytes: Uint8Array): number {
-    const h = readHeader(bytes);
-    if (h.n > 0) {
-      ensureScratch(h.n);
-      readCentroids(h, sOM, sOW, 0);
+    try {
+      const h = readHeader(bytes, pooledHeader(0));
+      if (h.n > 0) {
+        ensureScratch(h.n);
+        readCentroids(h, sOM, sOW, 0);
+      }
+      return h.count;
+    } finally {
+      releaseViews(1);
     }
-    return h.count;
   }
 
   /**
@@ -1644,19 +1708,31 @@ export class TDigest {
       const d = TDigest.fromBytes(parts[0]);
       if (d.compression === compression) return d;
     }
-    const headers = parts.map(readHeader);
+    const k = parts.length;
+    try {
+      for (let i = 0; i < k; i++) readHeader(parts[i], pooledHeader(i));
+      return TDigest.mergeHeaders(k, compression, into);
+    } finally {
+      releaseViews(k);
+    }
+  }
+
+  /** {@link TDigest.mergeBytes} of the parts whose headers are the first `k` pooled ones. */
+  private static mergeHeaders(k: number, compression: number, into: DigestSource | null): TDigest {
     const out = into === null ? new TDigest(compression) : into instanceof PackedDigest ? into.thaw() : into;
     out.flush();
     let N = out.n;
-    for (const h of headers) N += h.n;
+    for (let i = 0; i < k; i++) N += headerPool[i].n;
     if (N === out.n) return out;
     ensureScratch(N);
     let o = out.copyCentroidsTo(0);
-    for (const h of headers) {
+    for (let i = 0; i < k; i++) {
+      const h = headerPool[i];
       readCentroids(h, sAM, sAW, o);
       o += h.n;
     }
-    for (const h of headers) {
+    for (let i = 0; i < k; i++) {
+      const h = headerPool[i];
       if (h.n === 0) continue;
       out.cw += h.count;
       out.total += h.total;
@@ -1681,7 +1757,7 @@ export function serializedDigestIsEmpty(bytes: Uint8Array): boolean {
 
 /** The header of a serialised digest, validated (see {@link TDigest.toBytes}). */
 interface SerializedHeader {
-  view: DataView;
+  view: DataView<ArrayBufferLike>;
   /** Centroid count and bytes per centroid weight (0: the points format, every weight 1). */
   n: number;
   ws: number;
@@ -1701,34 +1777,94 @@ function badBytes(why: string): RangeError {
   return new RangeError(`TDigest.fromBytes: ${why}`);
 }
 
-/** Reads and checks the header of a serialised digest (layout: {@link TDigest.toBytes}). */
-function readHeader(bytes: Uint8Array): SerializedHeader {
+// Headers of the digests being read: reused (a header is a dozen doubles, boxed in an object of
+// its own), and a view per buffer shared by the parts that lie in it (a fetched message's digests
+// all do; a merge of many tasks' partials reads from a few such buffers in turn). Both are let go
+// when a read ends, so no caller's buffer is held.
+const EMPTY_VIEW: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+const headerPool: SerializedHeader[] = [];
+/** Buffers whose views are kept during a read, round robin. */
+const VIEW_SLOTS = 16;
+const viewBuffers: (ArrayBufferLike | null)[] = new Array<ArrayBufferLike | null>(VIEW_SLOTS).fill(null);
+const views: DataView<ArrayBufferLike>[] = new Array<DataView<ArrayBufferLike>>(VIEW_SLOTS).fill(EMPTY_VIEW);
+let nextViewSlot = 0;
+
+/** The pooled header `i` (one per part a read holds at once). */
+function pooledHeader(i: number): SerializedHeader {
+  while (headerPool.length <= i) {
+    headerPool.push({ view: EMPTY_VIEW, n: 0, ws: 0, at: 0, compression: 0, count: 0, lo: NaN, hi: NaN, total: 0, loW: 0, hiW: 0, unit: Infinity });
+  }
+  return headerPool[i];
+}
+
+/** A view of the whole buffer under `bytes`: its offsets are `bytes.byteOffset` + offsets in `bytes`. */
+function bufferView(bytes: Uint8Array): DataView<ArrayBufferLike> {
+  const buffer = bytes.buffer;
+  for (let i = 0; i < VIEW_SLOTS; i++) if (viewBuffers[i] === buffer) return views[i];
+  const view = new DataView(buffer);
+  viewBuffers[nextViewSlot] = buffer;
+  views[nextViewSlot] = view;
+  nextViewSlot = (nextViewSlot + 1) % VIEW_SLOTS;
+  return view;
+}
+
+// Depth of TDigest.sharingViews calls: while above 0, reads keep the view for the next one.
+let viewHolds = 0;
+
+/**
+ * Drops the shared view (see {@link bufferView}) and the pooled headers' references to it, unless
+ * a {@link TDigest.sharingViews} call holds it.
+ */
+function releaseViews(used: number): void {
+  if (viewHolds > 0) return;
+  viewBuffers.fill(null);
+  views.fill(EMPTY_VIEW);
+  for (let i = 0; i < used && i < headerPool.length; i++) headerPool[i].view = EMPTY_VIEW;
+}
+
+/**
+ * Reads and checks the header of a serialised digest (layout: {@link TDigest.toBytes}) into `h`
+ * (a pooled header: {@link pooledHeader}); `h.at` is the offset of its first mean in `h.view`.
+ */
+function readHeader(bytes: Uint8Array, h: SerializedHeader): SerializedHeader {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('TDigest.fromBytes: expected a Uint8Array');
   if (bytes.length === 0) throw badBytes('payload too short (0 bytes)');
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = v.getUint8(0);
-  if (version === TDIGEST_POINTS_FORMAT_VERSION) return readPointsHeader(bytes, v);
+  const v = bufferView(bytes);
+  const b = bytes.byteOffset;
+  const version = bytes[0];
+  if (version === TDIGEST_POINTS_FORMAT_VERSION) return readPointsHeader(bytes, v, b, h);
   if (version !== TDIGEST_FORMAT_VERSION) throw badBytes(`unsupported format version ${version}`);
   if (bytes.length < HEADER_BYTES) throw badBytes(`payload too short (${bytes.length} bytes)`);
-  const flags = v.getUint8(1);
+  const flags = bytes[1];
   if ((flags & ~FLAG_F32_WEIGHTS) !== 0) throw badBytes(`unknown flags 0x${flags.toString(16)}`);
   const ws = flags & FLAG_F32_WEIGHTS ? 4 : 8;
-  const n = v.getUint32(4, true);
+  const n = v.getUint32(b + 4, true);
   if (bytes.length !== HEADER_BYTES + (8 + ws) * n) throw badBytes(`length ${bytes.length} does not match ${n} centroids`);
-  const compression = v.getFloat64(8, true);
+  const compression = v.getFloat64(b + 8, true);
   checkCompression(compression);
-  const count = v.getFloat64(16, true);
-  const h: SerializedHeader = { view: v, n, ws, at: HEADER_BYTES, compression, count, lo: NaN, hi: NaN, total: 0, loW: 0, hiW: 0, unit: Infinity };
+  const count = v.getFloat64(b + 16, true);
+  h.view = v;
+  h.n = n;
+  h.ws = ws;
+  h.at = b + HEADER_BYTES;
+  h.compression = compression;
+  h.count = count;
   if (n === 0) {
     if (count !== 0) throw badBytes('non-zero count without centroids');
+    h.lo = NaN;
+    h.hi = NaN;
+    h.total = 0;
+    h.loW = 0;
+    h.hiW = 0;
+    h.unit = Infinity;
     return h;
   }
-  const lo = (h.lo = v.getFloat64(24, true));
-  const hi = (h.hi = v.getFloat64(32, true));
-  const total = (h.total = v.getFloat64(40, true));
-  const loW = (h.loW = v.getFloat64(48, true));
-  const hiW = (h.hiW = v.getFloat64(56, true));
-  const unit = (h.unit = v.getFloat64(64, true));
+  const lo = (h.lo = v.getFloat64(b + 24, true));
+  const hi = (h.hi = v.getFloat64(b + 32, true));
+  const total = (h.total = v.getFloat64(b + 40, true));
+  const loW = (h.loW = v.getFloat64(b + 48, true));
+  const hiW = (h.hiW = v.getFloat64(b + 56, true));
+  const unit = (h.unit = v.getFloat64(b + 64, true));
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw badBytes('invalid min/max');
   if (!(count > 0 && count < Infinity)) throw badBytes('invalid count');
   if (Number.isNaN(total)) throw badBytes('invalid sum');
@@ -1764,26 +1900,39 @@ function readCentroids(h: SerializedHeader, means: Float64Array, weights: Float3
 }
 
 /** Reads and checks the header of the points format ({@link TDIGEST_POINTS_FORMAT_VERSION}). */
-function readPointsHeader(bytes: Uint8Array, v: DataView): SerializedHeader {
+function readPointsHeader(bytes: Uint8Array, v: DataView, b: number, h: SerializedHeader): SerializedHeader {
   if (bytes.length < POINTS_HEADER_BYTES + 8) throw badBytes(`payload too short (${bytes.length} bytes)`);
-  const flags = v.getUint8(1);
+  const flags = bytes[1];
   if (flags !== 0) throw badBytes(`unknown flags 0x${flags.toString(16)}`);
-  const n = v.getUint32(4, true);
+  const n = v.getUint32(b + 4, true);
   if (n === 0 || bytes.length !== POINTS_HEADER_BYTES + 8 * n) throw badBytes(`length ${bytes.length} does not match ${n} samples`);
-  const compression = v.getFloat64(8, true);
+  const compression = v.getFloat64(b + 8, true);
   checkCompression(compression);
-  const total = v.getFloat64(16, true);
+  const total = v.getFloat64(b + 16, true);
   if (Number.isNaN(total)) throw badBytes('invalid sum');
-  const lo = v.getFloat64(POINTS_HEADER_BYTES, true);
-  const hi = v.getFloat64(POINTS_HEADER_BYTES + 8 * (n - 1), true);
+  const first = b + POINTS_HEADER_BYTES;
+  const lo = v.getFloat64(first, true);
+  const hi = v.getFloat64(first + 8 * (n - 1), true);
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw badBytes('invalid min/max');
   // The weights at min and max: the runs of samples equal to them (the samples' order is checked
   // when they are read).
   let loW = 1;
-  while (loW < n && v.getFloat64(POINTS_HEADER_BYTES + 8 * loW, true) === lo) loW++;
+  while (loW < n && v.getFloat64(first + 8 * loW, true) === lo) loW++;
   let hiW = 1;
-  while (hiW < n && v.getFloat64(POINTS_HEADER_BYTES + 8 * (n - 1 - hiW), true) === hi) hiW++;
-  return { view: v, n, ws: 0, at: POINTS_HEADER_BYTES, compression, count: n, lo, hi, total, loW, hiW, unit: 1 };
+  while (hiW < n && v.getFloat64(first + 8 * (n - 1 - hiW), true) === hi) hiW++;
+  h.view = v;
+  h.n = n;
+  h.ws = 0;
+  h.at = first;
+  h.compression = compression;
+  h.count = n;
+  h.lo = lo;
+  h.hi = hi;
+  h.total = total;
+  h.loW = loW;
+  h.hiW = hiW;
+  h.unit = 1;
+  return h;
 }
 
 /** Samples at the start of `c[0, n)` equal to the first (the weight at min of a digest of samples). */

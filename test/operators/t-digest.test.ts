@@ -523,6 +523,23 @@ describe('TDigest merging serialised digests', () => {
     }
   });
 
+  it('orders a short buffer of values exactly as Float64Array#sort does: ties, −0 before +0, extremes (500 random buffers of 1–40 values)', () => {
+    const pool = [0, -0, 5, 5, -3, 2.5, 1e-300, -1e-300, 1e300, -1e300, 7];
+    let seed = 11;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let withBothZeros = 0;
+    for (let k = 0; k < 500; k++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 40) }, () => pool[Math.floor(random() * pool.length)]);
+      if (values.some((v) => Object.is(v, -0)) && values.some((v) => Object.is(v, 0))) withBothZeros++;
+      const bytes = digestOf(values).toBytes();
+      assert.equal(bytes[0], TDIGEST_POINTS_FORMAT_VERSION);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const sorted = Float64Array.from(values).sort();
+      for (let i = 0; i < values.length; i++) assert.ok(Object.is(view.getFloat64(24 + 8 * i, true), sorted[i]), `buffer ${k}, sample ${i}`);
+    }
+    assert.ok(withBothZeros > 50, `${withBothZeros} buffers held both zeros`);
+  });
+
   it('keeps the centroids format where centroids are not single samples of weight 1: weighted values, merged centroids, no values', () => {
     const weighted = new TDigest();
     weighted.add(1, 2);
