@@ -14,6 +14,7 @@ import type { PartialEntry, SubWindowPartial } from '../../operators/sub-window-
 import { VigilError } from '../errors.js';
 import { AVRO_INT_MAX } from './field-checks.js';
 import { schemasDir } from './schemas.js';
+import { readSubWindowPartial } from './sub-window-partial-reader.js';
 import { writeSubWindowPartial } from './sub-window-partial-writer.js';
 
 /** File name of the contract in the package's `schemas/` folder. */
@@ -29,7 +30,7 @@ export const SUB_WINDOW_PARTIAL_V1_RECORD = 'vigil.v1.SubWindowPartial';
 /** The versions of the record this codec reads: 2 (the contract's, written) and 1. */
 export type SubWindowPartialVersion = 1 | 2;
 
-/** A `SubWindowPartial` record of version 2 as avsc reads and writes it. */
+/** A `SubWindowPartial` record of version 2 as avsc reads it. */
 interface PartialRecord {
   task: number;
   family: string;
@@ -129,10 +130,26 @@ export function encodeSubWindowPartial(task: number, partial: SubWindowPartial):
  *   `counterIndexes` not ascending below the width or not one per value).
  */
 export function decodeSubWindowPartial(buf: Buffer, version: SubWindowPartialVersion = 2): { task: number; partial: SubWindowPartial } {
+  // The direct reader leaves what it cannot read to avsc, which names the problem.
+  const direct = version === 2 ? readSubWindowPartial(buf) : null;
+  if (direct !== null) return checked(direct, () => direct.entries);
+  const r = decodeWithAvsc(buf, version);
+  if ('counterWidth' in r) return checked(r, () => denseEntries(r));
+  return checked(r, () => r.entries.map((e) => ({ values: e.values, count: e.count, counters: e.counters, digests: e.digests })));
+}
+
+/** The partial of a decoded record once its task and window are checked, then its entries. */
+function checked(r: { task: number; family: string; subWindowMs: number; start: number }, entries: () => PartialEntry[]): { task: number; partial: SubWindowPartial } {
+  if (r.task < 0) throw invalid('task', `must be an input partition number ≥ 0, got ${r.task}`);
+  checkWindow(r.subWindowMs, r.start);
+  return { task: r.task, partial: { family: r.family, subWindowMs: r.subWindowMs, start: r.start, entries: entries() } };
+}
+
+/** The record of `buf` as avsc reads it, or the error naming why it is not one. */
+function decodeWithAvsc(buf: Buffer, version: SubWindowPartialVersion): PartialRecord | PartialRecordV1 {
   const type = subWindowPartialType(version);
-  let r: PartialRecord | PartialRecordV1;
   try {
-    r = type.fromBuffer(buf) as PartialRecord | PartialRecordV1;
+    return type.fromBuffer(buf) as PartialRecord | PartialRecordV1;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     const problem = message.length > 120 ? `${message.slice(0, 120)}…` : message;
@@ -141,10 +158,6 @@ export function decodeSubWindowPartial(buf: Buffer, version: SubWindowPartialVer
       details: { field: 'SubWindowPartial', reasonClass: 'undecodable' },
     });
   }
-  if (r.task < 0) throw invalid('task', `must be an input partition number ≥ 0, got ${r.task}`);
-  checkWindow(r.subWindowMs, r.start);
-  const entries: PartialEntry[] = 'counterWidth' in r ? denseEntries(r) : r.entries.map((e) => ({ values: e.values, count: e.count, counters: e.counters, digests: e.digests }));
-  return { task: r.task, partial: { family: r.family, subWindowMs: r.subWindowMs, start: r.start, entries } };
 }
 
 /** The entries of a version 2 record with their counters spread back over the width. */

@@ -89,9 +89,11 @@ function isLong(n: unknown): n is number {
 function writeEntry(e: PartialEntry, width: number): boolean {
   const { values, counters, digests } = e;
   if (!isList(values) || !isLong(e.count) || !(isList(counters) || counters instanceof Float64Array) || !isList(digests)) return false;
+  // Indexed loops: an array iterator per entry was a tenth of what publishing a short slide allocates.
   if (values.length > 0) {
     out.long(values.length);
-    for (const v of values) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (typeof v !== 'string') return false;
       out.string(v);
     }
@@ -119,7 +121,8 @@ function writeEntry(e: PartialEntry, width: number): boolean {
   out.long(0);
   if (digests.length > 0) {
     out.long(digests.length);
-    for (const d of digests) {
+    for (let i = 0; i < digests.length; i++) {
+      const d = digests[i];
       if (d === null) out.long(0);
       else if (d instanceof Uint8Array) {
         out.long(1);
@@ -150,7 +153,7 @@ export function writeSubWindowPartial(task: number, partial: SubWindowPartial, c
   out.long(counterWidth);
   if (entries.length > 0) {
     out.long(entries.length);
-    for (const e of entries) if (!writeEntry(e, counterWidth)) return null;
+    for (let i = 0; i < entries.length; i++) if (!writeEntry(entries[i], counterWidth)) return null;
   }
   out.long(0);
   return out.take();

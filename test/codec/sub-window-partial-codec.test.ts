@@ -12,6 +12,7 @@ import {
   encodeSubWindowPartial,
   subWindowPartialType,
 } from '../../src/codec/sub-window-partial-codec.js';
+import { readSubWindowPartial } from '../../src/codec/sub-window-partial-reader.js';
 import { writeSubWindowPartial } from '../../src/codec/sub-window-partial-writer.js';
 import { isVigilError } from '../../src/errors.js';
 
@@ -60,6 +61,28 @@ function sparseRecord(task: number, p: SubWindowPartial, counterWidth: number): 
       };
     }),
   };
+}
+
+/** A decoded record as plain data (byte arrays as number arrays), for comparing two readers' results. */
+function plain(x: unknown): unknown {
+  if (x instanceof Float64Array) return [...x];
+  if (x instanceof Uint8Array) return { bytes: [...x] };
+  if (Array.isArray(x)) return x.map(plain);
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]));
+  return x;
+}
+
+/** What avsc reads of a version 2 record, each entry's counters spread over the width as the direct reader gives them. */
+function avscDense(buf: Buffer): unknown {
+  const r = subWindowPartialType().fromBuffer(buf) as { counterWidth: number; entries: { values: string[]; count: number; counterIndexes: number[]; counterValues: number[]; digests: unknown[] }[] };
+  return plain({
+    ...r,
+    entries: r.entries.map((e) => {
+      const counters = new Float64Array(r.counterWidth);
+      e.counterIndexes.forEach((k, i) => (counters[k] = e.counterValues[i]));
+      return { values: e.values, count: e.count, counters, digests: e.digests };
+    }),
+  });
 }
 
 function assertInvalid(fn: () => unknown, field: string): void {
@@ -148,6 +171,8 @@ describe('sub-window partial codec', () => {
       const expected = type.toBuffer(sparseRecord(task, p, p.entries.length === 0 ? 0 : width));
       assert.deepEqual(writeSubWindowPartial(task, p, p.entries.length === 0 ? 0 : width), expected, `partial ${k}`);
       assert.deepEqual(encodeSubWindowPartial(task, p), expected, `partial ${k}`);
+      // The direct reader reads what avsc reads.
+      assert.deepEqual(plain(readSubWindowPartial(expected)), avscDense(expected), `partial ${k}`);
       const back = decodeSubWindowPartial(expected).partial;
       p.entries.forEach((e, i) => {
         assert.deepEqual([...back.entries[i].counters], [...e.counters], `partial ${k} entry ${i}`);
@@ -195,6 +220,37 @@ describe('sub-window partial codec', () => {
     );
   });
 
+  it('reads digests as views into the message, and leaves bytes it cannot read to avsc', () => {
+    const buf = encodeSubWindowPartial(3, partial());
+    const r = readSubWindowPartial(buf)!;
+    const digest = r.entries[0].digests[0]!;
+    assert.equal(digest.buffer, buf.buffer);
+    assert.deepEqual([...decodeSubWindowPartial(buf).partial.entries[0].digests[0]!], [...digest]);
+    // Truncated, trailing bytes, a union branch beyond null|bytes, an int beyond 32 bits.
+    assert.equal(readSubWindowPartial(buf.subarray(0, buf.length - 1)), null);
+    assert.equal(readSubWindowPartial(Buffer.concat([buf, Buffer.from([0])])), null);
+    const type = subWindowPartialType();
+    const record = { task: 1, family: 'spans', subWindowMs: 1000, start: 5000, counterWidth: 2, entries: [{ values: ['a'], count: 1, counterIndexes: [1], counterValues: [2], digests: [null] }] };
+    const good = type.toBuffer(record);
+    const badBranch = Buffer.from(good);
+    // The digests array is the record's last field: its one item's branch byte, then the array's end.
+    assert.equal(badBranch[badBranch.length - 2], 0);
+    badBranch[badBranch.length - 2] = 4;
+    assert.equal(readSubWindowPartial(badBranch), null);
+    assertInvalid(() => decodeSubWindowPartial(badBranch), 'SubWindowPartial');
+    const bigTask = Buffer.concat([Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10]), good.subarray(1)]);
+    assert.equal(readSubWindowPartial(bigTask), null);
+    // Arrays written in blocks with their byte sizes (negative counts), as other writers may: the
+    // same record, its entries and values arrays each one block of -1 item and a byte size.
+    const two = Buffer.alloc(8);
+    two.writeDoubleLE(2);
+    const entry = Buffer.concat([Buffer.from([0x01, 0x04, 0x02, 0x61, 0x00, 0x02, 0x02, 0x02, 0x00, 0x02]), two, Buffer.from([0x00, 0x02, 0x00, 0x00])]);
+    const header = Buffer.concat([Buffer.from([0x02, 0x0a]), Buffer.from('spans'), Buffer.from([0xd0, 0x0f, 0x90, 0x4e, 0x04])]);
+    const blocked = Buffer.concat([header, Buffer.from([0x01, entry.length * 2]), entry, Buffer.from([0x00])]);
+    assert.deepEqual(plain(readSubWindowPartial(blocked)), avscDense(blocked));
+    assert.deepEqual(plain(readSubWindowPartial(blocked)), plain(readSubWindowPartial(good)));
+  });
+
   it('encodes equal partials to equal bytes', () => {
     assert.ok(encodeSubWindowPartial(1, partial()).equals(encodeSubWindowPartial(1, partial())));
   });
@@ -215,6 +271,9 @@ describe('sub-window partial codec', () => {
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer({ ...record, counterWidth: -1 })), 'counterWidth');
     const entry = (counterIndexes: number[], counterValues: number[]): Record<string, unknown> => ({ ...record, entries: [{ values: [], count: 1, counterIndexes, counterValues, digests: [] }] });
     assert.deepEqual([...decodeSubWindowPartial(type.toBuffer(entry([0, 2], [4, 5]))).partial.entries[0].counters], [4, 0, 5]);
+    // The direct reader leaves these to avsc and the check that names them.
+    assert.equal(readSubWindowPartial(type.toBuffer(entry([0, 3], [4, 5]))), null);
+    assert.equal(readSubWindowPartial(type.toBuffer(entry([0, 1], [4]))), null);
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([0, 3], [4, 5]))), 'counterIndexes');
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([2, 1], [4, 5]))), 'counterIndexes');
     assertInvalid(() => decodeSubWindowPartial(type.toBuffer(entry([1, 1], [4, 5]))), 'counterIndexes');
