@@ -50,7 +50,7 @@ import {
   type BenchBroker,
   type KafkaState,
 } from './kafka-bench-env.js';
-import { KAFKA_FETCH_DEFAULTS } from '../src/sources/kafka-source.js';
+import { KAFKA_FETCH_DEFAULTS } from '../src/sources/kafka-fetch-defaults.js';
 
 /** Options of {@link runBrokerThroughputBench}. */
 export interface BrokerThroughputOptions {

@@ -11,7 +11,7 @@
  * then exits.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_FETCH_DEFAULTS } from '../src/sources/kafka-source.js';
+import { KAFKA_FETCH_DEFAULTS } from '../src/sources/kafka-fetch-defaults.js';
 
 const [brokers, topic, groupId, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { VigilError } from '../errors.js';
 import { forwardConfigSchema } from '../forwarders/forward-config.js';
 import { parseDuration } from '../rules/duration.js';
+import { KAFKA_FETCH_DEFAULTS } from '../sources/kafka-fetch-defaults.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
@@ -14,6 +15,9 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
     return z.NEVER;
   }
 });
+
+/** Longest `kafka.fetch.maxWait`. */
+const MAX_FETCH_WAIT_MS = 10_000;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -52,6 +56,16 @@ const configSchema = z.strictObject({
        * partition's detectors (cost-anomaly baseline 1 h + one bucket, request timeout, longest span).
        */
       recoveryHorizon: duration.default(70 * 60_000),
+      /**
+       * How the input consumer batches a live stream: a fetch returns once `minBytes` are there or
+       * `maxWait` has passed (Kafka's `fetch.min.bytes` and `fetch.max.wait.ms`).
+       */
+      fetch: z
+        .strictObject({
+          minBytes: z.number().int().min(1).max(32 * 1024 * 1024).default(KAFKA_FETCH_DEFAULTS.consumer.minBytes),
+          maxWait: duration.default(KAFKA_FETCH_DEFAULTS.consumer.maxWaitTimeInMs),
+        })
+        .default({ minBytes: KAFKA_FETCH_DEFAULTS.consumer.minBytes, maxWait: KAFKA_FETCH_DEFAULTS.consumer.maxWaitTimeInMs }),
     })
     .superRefine((k, ctx) => {
       // Messages are decoded by their topic's schema, so every input topic carries one kind.
@@ -65,6 +79,10 @@ const configSchema = z.strictObject({
         if (k.deadLetterTopic !== undefined && topic === k.deadLetterTopic) {
           ctx.addIssue({ code: 'custom', path: ['deadLetterTopic'], message: `must differ from kafka.${key}` });
         }
+      }
+      // 0 would make an idle consumer fetch back to back; past 10 s a fetch nears kafkajs' request timeout.
+      if (!(k.fetch.maxWait >= 1 && k.fetch.maxWait <= MAX_FETCH_WAIT_MS)) {
+        ctx.addIssue({ code: 'custom', path: ['fetch', 'maxWait'], message: `must be between 1ms and ${MAX_FETCH_WAIT_MS / 1000}s` });
       }
       if (k.sinkRetry.initialBackoff <= 0 || k.sinkRetry.initialBackoff > k.sinkRetry.maxBackoff) {
         ctx.addIssue({ code: 'custom', path: ['sinkRetry', 'initialBackoff'], message: 'must be > 0 and at most kafka.sinkRetry.maxBackoff' });

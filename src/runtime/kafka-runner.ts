@@ -109,6 +109,7 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     feedbackTopic: k.feedbackTopic,
     evalsTopic: k.evalsTopic,
     fromBeginning: k.fromBeginning,
+    consumerConfig: { minBytes: k.fetch.minBytes, maxWaitTimeInMs: k.fetch.maxWait },
     // While catching up, one commit round trip a second instead of one per run (at-least-once still:
     // only handled runs are committed; at the partitions' ends and on stop nothing stays uncommitted).
     commitIntervalMs: 1000,

@@ -321,6 +321,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     feedbackTopic: k.feedbackTopic,
     evalsTopic: k.evalsTopic,
     fromBeginning: k.fromBeginning,
+    consumerConfig: { minBytes: k.fetch.minBytes, maxWaitTimeInMs: k.fetch.maxWait },
     commitIntervalMs: 1000,
     logger,
     guard,

@@ -12,6 +12,7 @@ import { qualifiedSchemaName } from '../codec/schemas.js';
 import { VigilError } from '../errors.js';
 import type { EvalScoreEvent, FeedbackEvent, LlmSpan } from '../model/index.js';
 import { deadLetterFor } from './dead-letter.js';
+import { KAFKA_FETCH_DEFAULTS } from './kafka-fetch-defaults.js';
 import { EventDecoders } from './event-decoders.js';
 import type { RunDecoders } from './event-decoders.js';
 import { defaultLogger, kafkaClient } from './kafka-client.js';
@@ -213,29 +214,6 @@ export interface KafkaSpanSourceSettings {
 export type KafkaSpanSourceOptions = KafkaConnection & KafkaSpanSourceSettings;
 
 const DEFAULT_MAX_BATCH_SIZE = 1000;
-
-/**
- * The fetch settings the source gives kafkajs unless `consumerConfig` / `partitionsConsumedConcurrently`
- * say otherwise (benchmarks/broker-throughput.bench.ts gives its raw-consumer baseline the same).
- *
- * - `maxBytes` 32 MiB, not kafkajs' 10 MiB: kafkajs asks for the partitions always in the same order
- *   and the broker fills the response in that order, so when the partitions' shares add up to more
- *   than `maxBytes`, the last ones get nothing until the first have caught up. Event time waits for
- *   the slowest partition: reading a 12-partition backlog with 10 MiB, the slowest lagged the
- *   fastest by 140–220 s of event time instead of ~50 s, twice the requests stayed open — up to the
- *   request assembler's cap of 100 000, which then evicts them incomplete (one run in three took
- *   2.8× as long). 32 MiB keeps up to 32 partitions per member in step; a response is only that big
- *   when all of them are behind.
- * - `maxBytesPerPartition` 1 MiB: at least the largest record batch a broker takes by default
- *   (`message.max.bytes`). A smaller one starves partitions whose batches are larger: past the first
- *   partition of a response, the broker returns nothing for a partition whose next batch exceeds it.
- * - `minBytes` 1: a fetch returns as soon as anything is there, for alert latency; while behind,
- *   there always is.
- */
-export const KAFKA_FETCH_DEFAULTS = {
-  consumer: { maxBytesPerPartition: 1_048_576, maxBytes: 33_554_432, minBytes: 1, maxWaitTimeInMs: 5000 },
-  partitionsConsumedConcurrently: 1,
-} as const satisfies { consumer: Partial<ConsumerConfig>; partitionsConsumedConcurrently: number };
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();

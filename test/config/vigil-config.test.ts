@@ -48,7 +48,19 @@ describe('vigil config', () => {
       sinkRetry: { initialBackoff: 200, maxBackoff: 30_000 },
       state: 'partitioned',
       recoveryHorizon: 70 * 60_000,
+      fetch: { minBytes: 131_072, maxWait: 50 },
     });
+  });
+
+  it('kafka.fetch sets how the input consumer batches a live stream, and a wait of 0 or beyond 10 s or no bytes is refused, naming the key', () => {
+    const c = parseConfig({ kafka: { brokers: ['b'], fetch: { minBytes: 1, maxWait: '500ms' } } }, { env: {} });
+    assert.deepEqual(c.kafka?.fetch, { minBytes: 1, maxWait: 500 });
+    assert.deepEqual(parseConfig({ kafka: { brokers: ['b'], fetch: { maxWait: '10s' } } }, { env: {} }).kafka?.fetch, { minBytes: 131_072, maxWait: 10_000 });
+    for (const maxWait of ['1m', 0]) {
+      assert.match(configError(() => parseConfig({ kafka: { brokers: ['b'], fetch: { maxWait } } }, { env: {} })), /kafka\.fetch\.maxWait: must be between 1ms and 10s/);
+    }
+    assert.match(configError(() => parseConfig({ kafka: { brokers: ['b'], fetch: { minBytes: 0 } } }, { env: {} })), /kafka\.fetch\.minBytes/);
+    assert.match(configError(() => parseConfig({ kafka: { brokers: ['b'], fetch: { minByte: 10 } } }, { env: {} })), /kafka\.fetch\.minByte: unknown key/);
   });
 
   it('a partials topic that is also an input or the alerts topic is refused, naming the key', () => {
