@@ -213,7 +213,6 @@ const INSERTION_MAX = 32;
  * before +0), without the view a native sort of part of the buffer needs.
  */
 function insertionSort(a: Float64Array, n: number): void {
-  let zeros = false;
   for (let i = 1; i < n; i++) {
     const x = a[i];
     let j = i - 1;
@@ -223,11 +222,9 @@ function insertionSort(a: Float64Array, n: number): void {
     }
     a[j + 1] = x;
   }
-  for (let i = 0; i < n; i++) if (a[i] === 0) zeros = true;
-  if (!zeros) return;
   // ±0 compare equal above: put the negative zeros of the run of zeros first.
   let first = 0;
-  while (a[first] !== 0) first++;
+  while (first < n && a[first] !== 0) first++;
   let end = first;
   let negative = 0;
   while (end < n && a[end] === 0) {

@@ -11,7 +11,7 @@ import { BacklogProgress } from './backlog-progress.js';
 import { kafkaClient } from '../sources/kafka-client.js';
 import { SinkDelivery } from './sink-delivery.js';
 import { startPartitionedRunner } from './partitioned-runner.js';
-import { inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
+import { fetchConfigOf, inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
 
 /** A running `vigil run`: the consumer-group member, its engine and its query API. */
 export interface KafkaRunner {
@@ -109,7 +109,7 @@ export async function startKafkaRunner(config: VigilConfig, rules: readonly Rule
     feedbackTopic: k.feedbackTopic,
     evalsTopic: k.evalsTopic,
     fromBeginning: k.fromBeginning,
-    consumerConfig: { minBytes: k.fetch.minBytes, maxWaitTimeInMs: k.fetch.maxWait },
+    consumerConfig: fetchConfigOf(k),
     // While catching up, one commit round trip a second instead of one per run (at-least-once still:
     // only handled runs are committed; at the partitions' ends and on stop nothing stays uncommitted).
     commitIntervalMs: 1000,

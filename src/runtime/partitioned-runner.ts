@@ -24,7 +24,7 @@ import {
 } from './partials-topic.js';
 import { BacklogProgress } from './backlog-progress.js';
 import { PartialsPublisher, type Outgoing as PartialsOutgoing } from './partials-publisher.js';
-import { inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
+import { fetchConfigOf, inputGuardOf, openRunnerSinks, startRunnerApi } from './runner-setup.js';
 import { SinkDelivery } from './sink-delivery.js';
 
 /** How long a shutdown waits for alerts still queued for a failing sink, ms. */
@@ -321,7 +321,7 @@ export async function startPartitionedRunner(config: VigilConfig, rules: readonl
     feedbackTopic: k.feedbackTopic,
     evalsTopic: k.evalsTopic,
     fromBeginning: k.fromBeginning,
-    consumerConfig: { minBytes: k.fetch.minBytes, maxWaitTimeInMs: k.fetch.maxWait },
+    consumerConfig: fetchConfigOf(k),
     commitIntervalMs: 1000,
     logger,
     guard,

@@ -3,7 +3,7 @@
  * schema registry client, the alert and dead-letter sinks, the input guard and the query API.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
+import type { ConsumerConfig, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { QueryBackend } from '../api/query-backend.js';
 import { createQueryServer } from '../api/query-server.js';
@@ -43,6 +43,11 @@ export async function openRunnerSinks(config: VigilConfig, kafka: Kafka, logger:
     await deadLetterSink.connect();
   }
   return { registry, alertSink, deadLetterSink };
+}
+
+/** The input consumer's fetch settings of the config's `kafka.fetch`, as kafkajs names them. */
+export function fetchConfigOf(kafka: NonNullable<VigilConfig['kafka']>): Pick<ConsumerConfig, 'minBytes' | 'maxWaitTimeInMs'> {
+  return { minBytes: kafka.fetch.minBytes, maxWaitTimeInMs: kafka.fetch.maxWait };
 }
 
 /** The plausibility limits of the config's `limits` section. */
