@@ -34,4 +34,3 @@ export const KAFKA_FETCH_DEFAULTS = {
   consumer: { maxBytesPerPartition: 1_048_576, maxBytes: 33_554_432, minBytes: 131_072, maxWaitTimeInMs: 50 },
   partitionsConsumedConcurrently: 1,
 } as const satisfies { consumer: Partial<ConsumerConfig>; partitionsConsumedConcurrently: number };
-
